@@ -1,0 +1,80 @@
+"""The dramatiq broker, chosen by DRAMATIQ_BROKER_URL.
+
+redis://… and amqp://… give a real broker served by `worker:` processes. An empty URL gives
+an in-process runner: a stub broker drained by worker threads inside the web process (and
+a scheduler thread for the periodic jobs), so `runserver` alone credits points.
+"""
+
+import logging
+import threading
+
+import dramatiq
+from django.conf import settings
+from django.db import close_old_connections
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import Middleware
+
+logger = logging.getLogger(__name__)
+
+
+class DatabaseConnections(Middleware):
+    """Give each job a healthy database connection and return it afterwards."""
+
+    def before_process_message(self, broker, message):
+        close_old_connections()
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        close_old_connections()
+
+    after_skip_message = after_process_message
+
+
+def _make_broker() -> dramatiq.Broker:
+    url = settings.DRAMATIQ_BROKER_URL
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from dramatiq.brokers.redis import RedisBroker
+
+        # Short socket timeouts: if Redis is down, webhook intake must still answer fast
+        # (the delivery is already stored and the sweeper sends it later).
+        broker = RedisBroker(url=url, socket_timeout=2, socket_connect_timeout=1)
+    elif url.startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        broker = RabbitmqBroker(url=url)
+    elif url:
+        raise ValueError(f"DRAMATIQ_BROKER_URL must start with redis:// or amqp://, got {url!r}")
+    else:
+        broker = StubBroker()
+    broker.add_middleware(DatabaseConnections())
+    return broker
+
+
+broker = _make_broker()
+dramatiq.set_broker(broker)
+
+_in_process_lock = threading.Lock()
+_in_process_worker: dramatiq.Worker | None = None
+
+
+def is_in_process() -> bool:
+    return isinstance(broker, StubBroker)
+
+
+def start_in_process_runner() -> None:
+    """Start the worker and scheduler threads of the embedded job runner (once)."""
+    global _in_process_worker
+    if not is_in_process():
+        return
+    with _in_process_lock:
+        if _in_process_worker is not None:
+            return
+        import loyalty.tasks  # noqa: F401  (registers actors and schedules)
+        import webhooks.tasks  # noqa: F401
+
+        broker.emit_after("process_boot")
+        _in_process_worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
+        _in_process_worker.start()
+        from dramatiq_crontab import scheduler
+
+        threading.Thread(target=scheduler.start, name="perennial-scheduler", daemon=True).start()
+        logger.info("in-process job runner started")

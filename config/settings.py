@@ -1,0 +1,149 @@
+"""Perennial's settings: one flat module, every value from the environment.
+
+Nothing needs configuring to try the app: the defaults give a SQLite file and an
+in-process job runner. A deploy sets DATABASE_URL, DRAMATIQ_BROKER_URL, SECRET_KEY,
+APP_URL and the SHOPIFY_* values (README, "Environment").
+"""
+
+import base64
+import hashlib
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="perennial-insecure-development-key-change-me")
+
+APP_URL = env.str("APP_URL", default="http://127.0.0.1:8000").rstrip("/")
+_app_host = urlsplit(APP_URL).hostname or "localhost"
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[_app_host])
+CSRF_TRUSTED_ORIGINS = [APP_URL]
+
+# Served as plain HTTP behind a TLS-terminating proxy: trust its X-Forwarded-Proto and
+# never redirect to https ourselves (the proxy owns that).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = False
+USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
+
+# Shopify
+SHOPIFY_API_KEY = env.str("SHOPIFY_API_KEY", default="perennial-demo-api-key")
+SHOPIFY_API_SECRET = env.str("SHOPIFY_API_SECRET", default="perennial-demo-api-secret")
+# During a client-secret rotation Shopify may still sign with the old secret.
+SHOPIFY_API_SECRET_PREVIOUS = env.str("SHOPIFY_API_SECRET_PREVIOUS", default="")
+SHOPIFY_API_VERSION = env.str("SHOPIFY_API_VERSION", default="2026-10")
+SHOPIFY_SCOPES = env.list(
+    "SHOPIFY_SCOPES",
+    default=[
+        "read_orders",
+        "read_customers",
+        "write_customers",
+        "write_discounts",
+        "write_app_proxy",
+        "write_store_credit_account_transactions",
+    ],
+)
+# The origin of every Admin API and OAuth call; {shop} is the myshopify domain. A local
+# stand-in answers when this points at it (README, "The Shopify stand-in").
+SHOPIFY_ADMIN_ORIGIN = env.str("SHOPIFY_ADMIN_ORIGIN", default="https://{shop}")
+SHOPIFY_HTTP_TIMEOUT = env.float("SHOPIFY_HTTP_TIMEOUT", default=10.0)
+# Loads the stand-in App Bridge script instead of Shopify's CDN (local demo and tests).
+SHOPIFY_APP_BRIDGE_URL = env.str(
+    "SHOPIFY_APP_BRIDGE_URL", default="https://cdn.shopify.com/shopifycloud/app-bridge.js"
+)
+SHOPIFY_POLARIS_URL = env.str(
+    "SHOPIFY_POLARIS_URL", default="https://cdn.shopify.com/shopifycloud/polaris-1.js"
+)
+APP_PROXY_MAX_AGE_SECONDS = env.int("APP_PROXY_MAX_AGE_SECONDS", default=90)
+
+
+def _derived_fernet_key(secret: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(b"perennial-tokens:" + secret.encode()).digest()).decode()
+
+
+# Access and refresh tokens are encrypted at rest with this Fernet key.
+TOKEN_ENCRYPTION_KEY = env.str("TOKEN_ENCRYPTION_KEY", default="") or _derived_fernet_key(SECRET_KEY)
+
+# Jobs: redis://… or amqp://…; empty runs jobs in a thread of the web process.
+DRAMATIQ_BROKER_URL = env.str("DRAMATIQ_BROKER_URL", default="")
+# How long a stored delivery may sit unprocessed before the sweeper sends it again.
+WEBHOOK_SWEEP_AFTER_SECONDS = env.int("WEBHOOK_SWEEP_AFTER_SECONDS", default=60)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=12)
+DRAMATIQ_CRONTAB = {
+    "REDIS_URL": DRAMATIQ_BROKER_URL if DRAMATIQ_BROKER_URL.startswith("redis") else None
+}
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.staticfiles",
+    "dramatiq_crontab",
+    "loyalty",
+    "webhooks",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'perennial.sqlite3'}")
+}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default: let the web thread and the in-process worker share the file.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    }
+}
+
+# No X-Frame-Options middleware: the app is framed by Shopify admin, and each embedded
+# response sets Content-Security-Policy frame-ancestors for its own shop instead.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
