@@ -1,0 +1,19 @@
+from .ledger import LedgerEntry, Reason
+from .member import Member
+from .order import Order, Refund
+from .privacy import PrivacyRequest
+from .program import Program, Rounding
+from .shop import Shop, is_shop_domain
+
+__all__ = [
+    "LedgerEntry",
+    "Member",
+    "Order",
+    "PrivacyRequest",
+    "Program",
+    "Reason",
+    "Refund",
+    "Rounding",
+    "Shop",
+    "is_shop_domain",
+]

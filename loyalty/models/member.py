@@ -1,0 +1,41 @@
+from django.db import models
+
+from .shop import Shop
+
+
+class Member(models.Model):
+    """A Shopify customer of one shop, with the points they hold there.
+
+    `balance` (available points, may go below zero when a refund takes back points already
+    spent) and `pending` (points still on hold) always equal the sums of the member's ledger
+    entries; the database enforces it (loyalty.models.ledger).
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="members")
+    customer_id = models.BigIntegerField()
+    email = models.CharField(max_length=320, blank=True, default="")
+    first_name = models.CharField(max_length=255, blank=True, default="")
+    last_name = models.CharField(max_length=255, blank=True, default="")
+    balance = models.IntegerField(default=0)
+    pending = models.IntegerField(default=0)
+    # Sequence number of the newest ledger entry; null while the member has none.
+    last_sequence = models.IntegerField(null=True, blank=True)
+    # Shopify's customer updated_at, so an older customers/update never overwrites a newer.
+    customer_updated_at = models.DateTimeField(null=True, blank=True)
+    redacted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "customer_id"], name="member_unique_customer"),
+            models.CheckConstraint(condition=models.Q(pending__gte=0), name="member_pending_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(last_sequence__isnull=False)
+                | models.Q(balance=0, pending=0),
+                name="member_without_entries_has_no_points",
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "email"], name="member_shop_email")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}@{self.shop_id}"
