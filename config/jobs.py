@@ -78,3 +78,18 @@ def start_in_process_runner() -> None:
 
         threading.Thread(target=scheduler.start, name="perennial-scheduler", daemon=True).start()
         logger.info("in-process job runner started")
+
+
+def outstanding_messages(queue_name: str) -> int:
+    """Messages of a queue not yet acknowledged by a worker (waiting or in progress).
+
+    The sweeper uses it to tell a delivery whose job message was lost from one that is
+    simply waiting behind a backlog.
+    """
+    if isinstance(broker, StubBroker):
+        queue = broker.queues.get(queue_name)
+        return queue.unfinished_tasks if queue is not None else 0
+    if broker.__class__.__name__ == "RedisBroker":
+        return int(broker.client.hlen(f"{broker.namespace}:{queue_name}.msgs"))
+    ready, delayed, _dead = broker.get_queue_message_counts(queue_name)
+    return ready + delayed

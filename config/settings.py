@@ -62,11 +62,15 @@ APP_PROXY_MAX_AGE_SECONDS = env.int("APP_PROXY_MAX_AGE_SECONDS", default=90)
 
 
 def _derived_fernet_key(secret: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(b"perennial-tokens:" + secret.encode()).digest()).decode()
+    return base64.urlsafe_b64encode(
+        hashlib.sha256(b"perennial-tokens:" + secret.encode()).digest()
+    ).decode()
 
 
 # Access and refresh tokens are encrypted at rest with this Fernet key.
-TOKEN_ENCRYPTION_KEY = env.str("TOKEN_ENCRYPTION_KEY", default="") or _derived_fernet_key(SECRET_KEY)
+TOKEN_ENCRYPTION_KEY = env.str("TOKEN_ENCRYPTION_KEY", default="") or _derived_fernet_key(
+    SECRET_KEY
+)
 
 # Jobs: redis://… or amqp://…; empty runs jobs in a thread of the web process.
 DRAMATIQ_BROKER_URL = env.str("DRAMATIQ_BROKER_URL", default="")

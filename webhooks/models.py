@@ -20,7 +20,8 @@ class Delivery(models.Model):
     shop_domain = models.CharField(max_length=255)
     topic = models.CharField(max_length=128)
     webhook_id = models.CharField(max_length=128, unique=True)
-    event_id = models.CharField(max_length=128, null=True, blank=True)
+    # Null, not "", when absent: the unique constraint must not treat absent ids as equal.
+    event_id = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     triggered_at = models.CharField(max_length=64, blank=True, default="")
     api_version = models.CharField(max_length=32, blank=True, default="")
     body = models.BinaryField()

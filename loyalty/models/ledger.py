@@ -66,7 +66,9 @@ class LedgerEntry(models.Model):
                 ),
                 name="ledger_pending_adds_up",
             ),
-            models.CheckConstraint(condition=models.Q(pending_after__gte=0), name="ledger_pending_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(pending_after__gte=0), name="ledger_pending_not_negative"
+            ),
             models.CheckConstraint(
                 condition=models.Q(
                     prev_sequence__isnull=True, sequence=1, prev_balance=0, prev_pending=0

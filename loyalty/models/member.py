@@ -28,10 +28,11 @@ class Member(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["shop", "customer_id"], name="member_unique_customer"),
-            models.CheckConstraint(condition=models.Q(pending__gte=0), name="member_pending_not_negative"),
             models.CheckConstraint(
-                condition=models.Q(last_sequence__isnull=False)
-                | models.Q(balance=0, pending=0),
+                condition=models.Q(pending__gte=0), name="member_pending_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(last_sequence__isnull=False) | models.Q(balance=0, pending=0),
                 name="member_without_entries_has_no_points",
             ),
         ]

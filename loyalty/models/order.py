@@ -39,7 +39,9 @@ class Order(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["shop", "order_id"], name="order_unique_id"),
-            models.CheckConstraint(condition=models.Q(points_held__gte=0), name="order_held_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(points_held__gte=0), name="order_held_not_negative"
+            ),
         ]
         indexes = [
             models.Index(

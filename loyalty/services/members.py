@@ -1,0 +1,99 @@
+"""Members: made from the customers Shopify tells us about, adjusted by the merchant."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from loyalty.earning.orders import Customer
+from loyalty.models import LedgerEntry, Member, Reason, Shop
+
+from .ledger import points_record
+from .programs import program_for
+
+
+def member_from_customer(*, shop: Shop, customer: Customer) -> Member:
+    """The member for a Shopify customer, made on first sight; keeps email and name current.
+
+    An older customer record never overwrites a newer one (webhooks arrive out of order),
+    and a redacted member's personal data is never stored again.
+    """
+    member, created = Member.objects.get_or_create(
+        shop=shop,
+        customer_id=customer.customer_id,
+        defaults={
+            "email": customer.email,
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+            "customer_updated_at": customer.updated_at,
+        },
+    )
+    if created or member.redacted_at is not None:
+        return member
+    changes = {
+        "email": customer.email or member.email,
+        "first_name": customer.first_name or member.first_name,
+        "last_name": customer.last_name or member.last_name,
+    }
+    newer = customer.updated_at is None or member.customer_updated_at is None
+    newer = newer or customer.updated_at >= member.customer_updated_at
+    if not newer or all(getattr(member, k) == v for k, v in changes.items()):
+        return member
+    if customer.updated_at is not None:
+        changes["customer_updated_at"] = customer.updated_at
+    # Conditional update: a concurrent newer update must not be overwritten by this one.
+    stale_guard = Q(customer_updated_at__isnull=True)
+    if customer.updated_at is not None:
+        stale_guard |= Q(customer_updated_at__lte=customer.updated_at)
+    Member.objects.filter(stale_guard, pk=member.pk, redacted_at__isnull=True).update(**changes)
+    for field, value in changes.items():
+        setattr(member, field, value)
+    return member
+
+
+def signup_bonus_award(*, member: Member) -> LedgerEntry | None:
+    """Award the program's signup bonus once per member; None when the program has none."""
+    program = program_for(shop=member.shop)
+    if program.signup_points <= 0:
+        return None
+    return points_record(
+        member=member,
+        points=program.signup_points,
+        reason=Reason.SIGNUP_BONUS,
+        idempotency_key=f"signup:{member.customer_id}",
+    )
+
+
+def member_adjust(*, member: Member, points: int, reason: str, actor: str, key: str) -> LedgerEntry:
+    """A manual change by the store, recorded with who made it and why.
+
+    `key` makes a retried request safe (the admin sends one per submitted form).
+    """
+    if not reason.strip():
+        raise ValueError("an adjustment needs a reason")
+    return points_record(
+        member=member,
+        points=points,
+        reason=Reason.MANUAL_ADJUSTMENT,
+        idempotency_key=f"adjust:{key}",
+        actor=actor,
+        note=reason.strip(),
+    )
+
+
+def member_redact(*, shop: Shop, customer_id: int) -> Member | None:
+    """Erase what identifies a customer, keeping their points and ledger as anonymous totals."""
+    with transaction.atomic():
+        member = (
+            Member.objects.select_for_update().filter(shop=shop, customer_id=customer_id).first()
+        )
+        if member is None:
+            return None
+        Member.objects.filter(pk=member.pk).update(
+            email="", first_name="", last_name="", redacted_at=timezone.now()
+        )
+        # Merchant-written notes on adjustments may name the customer.
+        LedgerEntry.objects.filter(member=member).exclude(note="").update(note="")
+        member.refresh_from_db()
+        return member

@@ -1,0 +1,219 @@
+"""Points from orders: earned once when an order is first seen paid, taken back by refunds
+and cancellations, whatever order Shopify's webhooks arrive in.
+
+Every entry point locks the order's row, merges what the webhook says into it, then
+settles: compares what the order should hold now with what it holds and writes the
+difference to the ledger. Running it again with the same facts writes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from loyalty.earning.orders import OrderFacts, RefundFacts, net_points, points_for, refund_base
+from loyalty.models import Order, Program, Reason, Refund, Shop
+
+from .ledger import points_record
+from .members import member_from_customer
+from .programs import program_for
+
+
+def order_settle(*, shop: Shop, facts: OrderFacts, now: datetime | None = None) -> Order:
+    """Merge an order webhook (create, paid, updated, cancelled) and settle its points."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = _locked_order(shop=shop, order_id=facts.order_id)
+        order.seen = True
+        order.name = facts.name or order.name
+        order.paid = order.paid or facts.paid
+        order.cancelled = order.cancelled or facts.cancelled
+        order.test = order.test or facts.test
+        order.source_name = facts.source_name or order.source_name
+        order.taxes_included = facts.taxes_included
+        order.currency = facts.currency or order.currency
+        if order.points_earned is None:
+            order.earning_base = facts.earning_base
+        if order.member_id is None and facts.customer is not None:
+            order.member = member_from_customer(shop=shop, customer=facts.customer)
+        for refund in facts.refunds:
+            _refund_store(shop=shop, facts=refund)
+        _settle(order=order, program=program_for(shop=shop), now=now)
+        return order
+
+
+def refund_record(*, shop: Shop, facts: RefundFacts, now: datetime | None = None) -> Order:
+    """Merge a refunds/create webhook and take back the points it refunds.
+
+    A refund that arrives before its order is kept and applied when the order arrives.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = _locked_order(shop=shop, order_id=facts.order_id)
+        _refund_store(shop=shop, facts=facts)
+        _settle(order=order, program=program_for(shop=shop), now=now)
+        return order
+
+
+def pending_points_release(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Make the pending points of orders past their hold available. Returns orders released."""
+    now = now or timezone.now()
+    due = list(
+        Order.objects.filter(release_at__lte=now)
+        .order_by("release_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    released = 0
+    for pk in due:
+        with transaction.atomic():
+            order = (
+                Order.objects.select_for_update(of=("self",)).select_related("member").get(pk=pk)
+            )
+            if order.release_at is None or order.release_at > now:
+                continue
+            if order.points_held > 0 and order.member is not None:
+                points_record(
+                    member=order.member,
+                    points=order.points_held,
+                    pending_points=-order.points_held,
+                    reason=Reason.POINTS_RELEASED,
+                    idempotency_key=f"order:{order.order_id}:released",
+                    order_id=order.order_id,
+                )
+            order.release_at = None
+            order.save(update_fields=["release_at", "updated_at"])
+            released += 1
+    return released
+
+
+def _locked_order(*, shop: Shop, order_id: int) -> Order:
+    order, _ = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("member")
+        .get_or_create(shop=shop, order_id=order_id)
+    )
+    return order
+
+
+def _refund_store(*, shop: Shop, facts: RefundFacts) -> None:
+    Refund.objects.get_or_create(
+        shop=shop,
+        refund_id=facts.refund_id,
+        defaults={
+            "order_id": facts.order_id,
+            "line_subtotal": facts.line_subtotal,
+            "line_tax": facts.line_tax,
+            "refunded_at": facts.refunded_at,
+        },
+    )
+
+
+def _settle(*, order: Order, program: Program, now: datetime) -> None:
+    if order.seen and order.points_earned is None:
+        _earn(order=order, program=program, now=now)
+    _apply_refunds(order=order)
+    if order.cancelled and order.points_held > 0:
+        _take_back(
+            order=order,
+            points=order.points_held,
+            reason=Reason.ORDER_CANCELLED,
+            key=f"order:{order.order_id}:cancelled",
+        )
+    order.save()
+
+
+def _earn(*, order: Order, program: Program, now: datetime) -> None:
+    reason = _why_not_earning(order=order, program=program)
+    if reason:
+        order.not_earning_reason = reason
+        return
+    order.not_earning_reason = ""
+    points = points_for(
+        order.earning_base, points_per_unit=program.points_per_unit, rounding=program.rounding
+    )
+    order.points_earned = points
+    if points <= 0:
+        return
+    held = program.hold_days > 0
+    available_at = now + timedelta(days=program.hold_days) if held else None
+    points_record(
+        member=order.member,
+        points=0 if held else points,
+        pending_points=points if held else 0,
+        reason=Reason.ORDER_EARNED,
+        idempotency_key=f"order:{order.order_id}:earned",
+        order_id=order.order_id,
+        available_at=available_at,
+        note=order.name,
+    )
+    order.points_held = points
+    order.release_at = available_at
+
+
+def _why_not_earning(*, order: Order, program: Program) -> str:
+    if not order.paid:
+        return "not paid yet"
+    if order.cancelled:
+        return "cancelled before it was paid"
+    if order.test:
+        return "test order"
+    if order.member_id is None:
+        return "no customer"
+    if order.source_name == "pos" and not program.pos_orders_earn:
+        return "point-of-sale orders do not earn"
+    return ""
+
+
+def _apply_refunds(*, order: Order) -> None:
+    refunds = list(
+        Refund.objects.filter(shop_id=order.shop_id, order_id=order.order_id).order_by(
+            "refunded_at", "refund_id"
+        )
+    )
+    if not refunds or not order.points_earned:
+        return
+
+    def given_back(refund: Refund) -> Decimal:
+        return refund_base(
+            line_subtotal=refund.line_subtotal,
+            line_tax=refund.line_tax,
+            taxes_included=order.taxes_included,
+        )
+
+    # Cumulative over every refund of the order, so rounding never drifts.
+    refunded = sum((given_back(r) for r in refunds if r.applied), Decimal(0))
+    for refund in refunds:
+        if refund.applied:
+            continue
+        refunded += given_back(refund)
+        keep = net_points(earned=order.points_earned, base=order.earning_base, refunded=refunded)
+        if keep < order.points_held:
+            _take_back(
+                order=order,
+                points=order.points_held - keep,
+                reason=Reason.ORDER_REFUNDED,
+                key=f"order:{order.order_id}:refund:{refund.refund_id}",
+                refund_id=refund.refund_id,
+            )
+        Refund.objects.filter(pk=refund.pk).update(applied=True)
+
+
+def _take_back(
+    *, order: Order, points: int, reason: str, key: str, refund_id: int | None = None
+) -> None:
+    # Until its hold ends every point an order holds is pending; after, all are available.
+    pending = order.release_at is not None
+    points_record(
+        member=order.member,
+        points=0 if pending else -points,
+        pending_points=-points if pending else 0,
+        reason=reason,
+        idempotency_key=key,
+        order_id=order.order_id,
+        refund_id=refund_id,
+        note=order.name,
+    )
+    order.points_held -= points

@@ -1,0 +1,72 @@
+"""Shopify's mandatory privacy requests: export, redact a customer, delete a shop."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from loyalty.models import LedgerEntry, Member, Order, PrivacyRequest, Shop
+
+from .members import member_redact
+
+
+def customer_data_export(
+    *, shop: Shop, customer_id: int, shopify_request_id: int | None
+) -> PrivacyRequest:
+    """Assemble everything held about a customer as JSON the merchant can download."""
+    member = Member.objects.filter(shop=shop, customer_id=customer_id).first()
+    export: dict = {
+        "shop": shop.domain,
+        "customer_id": customer_id,
+        "generated_at": timezone.now().isoformat(),
+        "member": None,
+        "ledger": [],
+        "orders": [],
+        "redemptions": [],
+    }
+    if member is not None:
+        export["member"] = {
+            "email": member.email,
+            "first_name": member.first_name,
+            "last_name": member.last_name,
+            "balance": member.balance,
+            "pending": member.pending,
+            "member_since": member.created_at.isoformat(),
+            "redacted_at": member.redacted_at.isoformat() if member.redacted_at else None,
+        }
+        export["ledger"] = [
+            {
+                "at": e.created_at.isoformat(),
+                "points": e.points,
+                "pending_points": e.pending_points,
+                "balance_after": e.balance_after,
+                "reason": e.reason,
+                "order_id": e.order_id,
+                "note": e.note,
+            }
+            for e in LedgerEntry.objects.filter(shop=shop, member=member).order_by("sequence")
+        ]
+        export["orders"] = [
+            {
+                "order_id": o.order_id,
+                "name": o.name,
+                "points_earned": o.points_earned,
+                "points_held": o.points_held,
+            }
+            for o in Order.objects.filter(shop=shop, member=member).order_by("order_id")
+        ]
+    return PrivacyRequest.objects.create(
+        shop=shop, customer_id=customer_id, shopify_request_id=shopify_request_id, export=export
+    )
+
+
+def customer_redact(*, shop: Shop, customer_id: int) -> None:
+    """Erase the customer's personal data; their points stay as anonymous totals."""
+    member_redact(shop=shop, customer_id=customer_id)
+    PrivacyRequest.objects.filter(shop=shop, customer_id=customer_id).delete()
+
+
+def shop_redact(*, shop: Shop) -> None:
+    """Delete everything the app holds for the shop."""
+    with transaction.atomic():
+        shop.delete()

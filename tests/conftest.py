@@ -1,0 +1,25 @@
+import pytest
+from django.conf import settings
+
+
+def uses_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def uses_redis() -> bool:
+    return settings.DRAMATIQ_BROKER_URL.startswith("redis")
+
+
+needs_postgres = pytest.mark.skipif(
+    not uses_postgres(), reason="needs DATABASE_URL pointing at PostgreSQL (.ci/run sets it)"
+)
+needs_postgres_and_redis = pytest.mark.skipif(
+    not (uses_postgres() and uses_redis()),
+    reason="needs DATABASE_URL and DRAMATIQ_BROKER_URL pointing at PostgreSQL and Redis",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_in_process_runner(monkeypatch):
+    """Unit tests drive jobs themselves: keep the embedded runner from starting threads."""
+    monkeypatch.setattr("webhooks.tasks.start_in_process_runner", lambda: None)

@@ -1,0 +1,23 @@
+from typing import Any
+
+from loyalty.earning.orders import order_facts, refund_facts
+from loyalty.models import Shop
+from loyalty.services.orders import order_settle, refund_record
+
+from ..models import Delivery
+
+
+def order_changed(*, shop: Shop, payload: Any, delivery: Delivery) -> None:
+    """orders/create, orders/paid, orders/updated and orders/cancelled all carry the whole
+    order; each merges what it says and settles the order's points."""
+    facts = order_facts(payload)
+    delivery.order_id = facts.order_id
+    delivery.customer_id = facts.customer.customer_id if facts.customer else None
+    order_settle(shop=shop, facts=facts)
+
+
+def refund_created(*, shop: Shop, payload: Any, delivery: Delivery) -> None:
+    facts = refund_facts(payload)
+    delivery.order_id = facts.order_id
+    order = refund_record(shop=shop, facts=facts)
+    delivery.customer_id = order.member.customer_id if order.member else None

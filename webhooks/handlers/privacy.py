@@ -1,0 +1,51 @@
+"""The mandatory compliance topics."""
+
+import json
+from typing import Any
+
+from django.db.models import Q
+
+from loyalty.earning.orders import PayloadError
+from loyalty.models import Shop
+from loyalty.services import privacy
+
+from ..models import Delivery
+
+REDACTED_BODY = b'{"redacted": true}'
+
+
+def customer_data_request(*, shop: Shop, payload: Any, delivery: Delivery) -> None:
+    customer_id = _customer_id(payload)
+    delivery.customer_id = customer_id
+    request = payload.get("data_request") or {}
+    privacy.customer_data_export(
+        shop=shop,
+        customer_id=customer_id,
+        shopify_request_id=request.get("id") if isinstance(request, dict) else None,
+    )
+
+
+def customer_redact(*, shop: Shop, payload: Any, delivery: Delivery) -> None:
+    customer_id = _customer_id(payload)
+    order_ids = [o for o in payload.get("orders_to_redact") or [] if isinstance(o, int)]
+    privacy.customer_redact(shop=shop, customer_id=customer_id)
+    # Stored deliveries are personal data too: scrub every one about this customer.
+    Delivery.objects.filter(
+        Q(customer_id=customer_id) | Q(order_id__in=order_ids), shop_domain=shop.domain
+    ).exclude(pk=delivery.pk).update(body=REDACTED_BODY)
+    delivery.body = json.dumps(
+        {"shop_domain": shop.domain, "customer": {"id": customer_id}, "orders_to_redact": order_ids}
+    ).encode()
+
+
+def shop_redact(*, shop: Shop, payload: Any, delivery: Delivery) -> None:
+    Delivery.objects.filter(shop_domain=shop.domain).exclude(pk=delivery.pk).delete()
+    privacy.shop_redact(shop=shop)
+
+
+def _customer_id(payload: Any) -> int:
+    customer = payload.get("customer") if isinstance(payload, dict) else None
+    customer_id = customer.get("id") if isinstance(customer, dict) else None
+    if not isinstance(customer_id, int) or isinstance(customer_id, bool):
+        raise PayloadError("the payload has no customer.id")
+    return customer_id
