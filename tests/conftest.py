@@ -23,3 +23,12 @@ needs_postgres_and_redis = pytest.mark.skipif(
 def _no_in_process_runner(monkeypatch):
     """Unit tests drive jobs themselves: keep the embedded runner from starting threads."""
     monkeypatch.setattr("webhooks.tasks.start_in_process_runner", lambda: None)
+
+
+@pytest.fixture(autouse=True)
+def _empty_job_queues():
+    """Each test starts with no job messages left over from another."""
+    from config.jobs import broker
+
+    broker.flush_all()
+    yield
