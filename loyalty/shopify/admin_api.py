@@ -76,22 +76,19 @@ def _data(shop: Shop, response: requests.Response) -> dict:
         body = {}
     if not isinstance(body, dict):
         body = {}
-    errors = body.get("errors")
+    errors = _as_list(body.get("errors"))
     if not 200 <= response.status_code < 300:
         raise AdminApiError(
-            f"Admin API answered HTTP {response.status_code} for {shop.domain}",
+            f"Admin API answered HTTP {response.status_code} for {shop.domain}"
+            + (f": {_messages(errors)}" if errors else ""),
             status=response.status_code,
-            errors=errors if isinstance(errors, list) else None,
+            errors=errors,
         )
     if errors:
-        messages = "; ".join(
-            str(error.get("message", error)) if isinstance(error, dict) else str(error)
-            for error in (errors if isinstance(errors, list) else [errors])
-        )
         raise AdminApiError(
-            f"Admin API errors for {shop.domain}: {messages}",
+            f"Admin API errors for {shop.domain}: {_messages(errors)}",
             status=response.status_code,
-            errors=errors if isinstance(errors, list) else [errors],
+            errors=errors,
         )
     data = body.get("data")
     if not isinstance(data, dict):
@@ -99,3 +96,17 @@ def _data(shop: Shop, response: requests.Response) -> dict:
             f"Admin API answered without data for {shop.domain}", status=response.status_code
         )
     return data
+
+
+def _as_list(errors: object) -> list:
+    # GraphQL errors come as a list; Shopify's HTTP-level errors as a string or an object.
+    if not errors:
+        return []
+    return errors if isinstance(errors, list) else [errors]
+
+
+def _messages(errors: list) -> str:
+    return "; ".join(
+        str(error.get("message", error)) if isinstance(error, dict) else str(error)
+        for error in errors
+    )
