@@ -1,0 +1,233 @@
+"""`/_standin/…`: what tests and the demo use to steer and inspect the stand-in.
+
+Nothing here exists at Shopify. Every endpoint answers JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from . import payloads, sender, signing
+from .state import Knobs, Shop, State
+from .web import SHOP_PATTERN, Request, Response, Router, json_response, redirect
+
+WEBHOOKS_PATH = "/webhooks"
+
+
+def _shop_arg(request: Request, body: dict[str, Any]) -> str | None:
+    shop = str(body.get("shop") or request.arg("shop"))
+    return shop if re.fullmatch(SHOP_PATTERN, shop) else None
+
+
+def _body(request: Request) -> dict[str, Any]:
+    body = request.json()
+    return body if isinstance(body, dict) else {}
+
+
+def register_shop(state: State, request: Request) -> Response:
+    """POST {shop, name?, email?, currency?, timezone?, id?}: register or replace a shop."""
+    body = _body(request)
+    domain = _shop_arg(request, body)
+    if domain is None:
+        return json_response(400, {"error": "shop must be a myshopify.com domain"})
+    with state.lock:
+        state.shops.pop(domain, None)
+        default = state.shop(domain)
+        state.shops[domain] = Shop(
+            domain=domain,
+            id=int(body.get("id") or default.id),
+            name=body.get("name") or default.name,
+            email=body.get("email") or default.email,
+            currency=body.get("currency") or default.currency,
+            timezone=body.get("timezone") or default.timezone,
+        )
+        return json_response(200, state.shops[domain].as_dict())
+
+
+def list_shops(state: State, request: Request) -> Response:
+    with state.lock:
+        return json_response(200, [shop.as_dict() for shop in state.shops.values()])
+
+
+def mint_session_token(state: State, request: Request) -> Response:
+    """GET ?shop=&sub=&lifetime=: a session token as App Bridge would hand the app."""
+    shop = _shop_arg(request, {})
+    if shop is None:
+        return json_response(400, {"error": "shop must be a myshopify.com domain"})
+    token = signing.session_token(
+        shop=shop,
+        api_key=state.api_key,
+        secret=state.api_secret,
+        sub=request.arg("sub", "1"),
+        lifetime=int(request.arg("lifetime", "60")),
+        now=state.now(),
+    )
+    return json_response(200, {"token": token})
+
+
+def knobs(state: State, request: Request) -> Response:
+    """GET the knobs; POST any of {throttle, fail_status, fail_count, hang_count, hang_seconds}."""
+    with state.lock:
+        if request.method == "POST":
+            for name, value in _body(request).items():
+                if name in Knobs.__dataclass_fields__:
+                    setattr(state.knobs, name, type(getattr(state.knobs, name))(value))
+        return json_response(200, state.knobs.as_dict())
+
+
+def expire_tokens(state: State, request: Request) -> Response:
+    return json_response(200, {"expired": state.expire_access_tokens()})
+
+
+def advance_clock(state: State, request: Request) -> Response:
+    """POST {seconds}: move the stand-in's clock (token expiry, bucket refill) forward."""
+    with state.lock:
+        state.clock_offset += float(_body(request).get("seconds", 0))
+        return json_response(200, {"clock_offset": state.clock_offset})
+
+
+def calls(state: State, request: Request) -> Response:
+    """GET the recorded GraphQL calls (`?shop=` to filter); DELETE forgets them."""
+    with state.lock:
+        if request.method == "DELETE":
+            state.calls.clear()
+            return json_response(200, [])
+        shop = request.arg("shop")
+        return json_response(200, [c for c in state.calls if not shop or c["shop"] == shop])
+
+
+def records(state: State, request: Request) -> Response:
+    """GET what mutations wrote: discounts, metafields, store credit, tags."""
+    with state.lock:
+        return json_response(
+            200,
+            {
+                "discounts": state.discounts,
+                "metafields": list(state.metafields.values()),
+                "store_credit": [
+                    {
+                        "shop": shop,
+                        "owner": owner,
+                        "currency": currency,
+                        "id": account["id"],
+                        "balance": str(account["balance"]),
+                    }
+                    for (shop, owner, currency), account in state.store_credit.items()
+                ],
+                "tags": [{"shop": s, "id": node, "tags": t} for (s, node), t in state.tags.items()],
+            },
+        )
+
+
+def send_webhook(state: State, request: Request) -> Response:
+    """POST {topic, shop, payload? | sample?, url?, webhook_id?, event_id?}: deliver one."""
+    body = _body(request)
+    shop = _shop_arg(request, body)
+    topic = str(body.get("topic", ""))
+    if shop is None or not topic:
+        return json_response(400, {"error": "shop and topic are required"})
+    payload = body.get("payload")
+    if payload is None:
+        try:
+            payload = payloads.sample(str(body.get("sample") or topic))
+        except KeyError:
+            return json_response(400, {"error": f"no sample for {topic}; send a payload"})
+    url = body.get("url") or state.app_url + WEBHOOKS_PATH
+    try:
+        answer = sender.send_webhook(
+            url,
+            topic=topic,
+            shop=shop,
+            payload=payload,
+            secret=state.api_secret,
+            webhook_id=body.get("webhook_id"),
+            event_id=body.get("event_id"),
+        )
+    except requests.RequestException as error:
+        return json_response(502, {"error": str(error)})
+    return json_response(200, {"status": answer.status_code, "body": answer.text[:2000]})
+
+
+def uninstall(state: State, request: Request) -> Response:
+    """POST {shop}: revoke the shop's tokens, then deliver app/uninstalled (Shopify's order)."""
+    body = _body(request)
+    shop = _shop_arg(request, body)
+    if shop is None:
+        return json_response(400, {"error": "shop must be a myshopify.com domain"})
+    state.revoke_shop(shop)
+    record = state.shop(shop)
+    payload = payloads.shop(
+        shop,
+        shop_id=record.id,
+        name=record.name,
+        email=record.email,
+        currency=record.currency,
+        timezone=record.timezone,
+    )
+    try:
+        answer = sender.send_webhook(
+            state.app_url + WEBHOOKS_PATH,
+            topic="app/uninstalled",
+            shop=shop,
+            payload=payload,
+            secret=state.api_secret,
+        )
+    except requests.RequestException as error:
+        return json_response(502, {"error": str(error)})
+    return json_response(200, {"status": answer.status_code})
+
+
+def customer_login(state: State, request: Request) -> Response:
+    """GET ?customer_id=&next=: log a storefront customer in (empty id logs out)."""
+    customer_id = request.arg("customer_id")
+    next_url = request.arg("next", "/")
+    if not next_url.startswith("/"):
+        next_url = "/"
+    cookie = f"standin_customer_id={quote(customer_id)}; Path=/; HttpOnly; SameSite=Lax"
+    if not customer_id:
+        cookie += "; Max-Age=0"
+    return redirect(next_url, [("Set-Cookie", cookie)])
+
+
+def reset(state: State, request: Request) -> Response:
+    """POST: forget everything but the app's configuration."""
+    with state.lock:
+        for store in (
+            state.shops,
+            state.access_tokens,
+            state.refresh_tokens,
+            state.codes,
+            state.buckets,
+            state.discounts,
+            state.metafields,
+            state.store_credit,
+            state.tags,
+        ):
+            store.clear()
+        state.calls.clear()
+        state.knobs = Knobs()
+        state.clock_offset = 0.0
+    return json_response(200, {"reset": True})
+
+
+def add_routes(router: Router, state: State) -> None:
+    def bind(handler: Any) -> Any:
+        return lambda request: handler(state, request)
+
+    router.add("GET", "/_standin/health", lambda request: json_response(200, {"ok": True}))
+    router.add("GET", "/_standin/shops", bind(list_shops))
+    router.add("POST", "/_standin/shops", bind(register_shop))
+    router.add("GET", "/_standin/session-token", bind(mint_session_token))
+    router.add("GET POST", "/_standin/knobs", bind(knobs))
+    router.add("POST", "/_standin/expire-tokens", bind(expire_tokens))
+    router.add("POST", "/_standin/advance-clock", bind(advance_clock))
+    router.add("GET DELETE", "/_standin/calls", bind(calls))
+    router.add("GET", "/_standin/records", bind(records))
+    router.add("POST", "/_standin/webhooks", bind(send_webhook))
+    router.add("POST", "/_standin/uninstall", bind(uninstall))
+    router.add("GET", "/_standin/customer-login", bind(customer_login))
+    router.add("POST", "/_standin/reset", bind(reset))

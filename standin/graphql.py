@@ -1,0 +1,151 @@
+"""`POST /admin/api/<version>/graphql.json`: auth, cost, throttling and the fault knobs.
+
+Sources (shopify.dev page titles): "GraphQL Admin API rate limits" (cost, leaky bucket,
+`extensions.cost`), "GraphQL Admin API reference" (`X-Shopify-Access-Token`, status codes
+and error bodies), "Use expiring offline access tokens".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .gql_text import parse_operation
+from .operations import RESOLVERS, Context
+from .state import State
+from .web import Request, Response, json_response
+
+INVALID_TOKEN = {
+    "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"
+}
+THROTTLED_ERROR = {
+    "message": "Throttled",
+    "extensions": {
+        "code": "THROTTLED",
+        "documentation": "https://shopify.dev/api/usage/rate-limits",
+    },
+}
+
+
+def _record(state: State, entry: dict[str, Any], status: int) -> None:
+    entry["status"] = status
+    with state.lock:
+        state.calls.append(entry)
+
+
+def _forced_failure(state: State) -> Response | None:
+    """Consume the fault knobs in order: hang, then a forced HTTP status."""
+    with state.lock:
+        knobs = state.knobs
+        hang = knobs.hang_count > 0
+        if hang:
+            knobs.hang_count -= 1
+        seconds = knobs.hang_seconds
+        status = 0
+        if knobs.fail_count > 0:
+            knobs.fail_count -= 1
+            status = knobs.fail_status
+    if hang:
+        # Held past the client's timeout; stop() releases it at once.
+        state.stopping.wait(seconds)
+    if status == 429:
+        return json_response(429, {"errors": [THROTTLED_ERROR]}, [("Retry-After", "1.0")])
+    if status:
+        return json_response(status, {"errors": "An unexpected error occurred"})
+    return None
+
+
+def graphql(state: State, request: Request) -> Response:
+    """Answer one GraphQL Admin API call for the shop in the path."""
+    shop_domain = request.params["shop"]
+    body = request.json()
+    body = body if isinstance(body, dict) else {}
+    query = body.get("query")
+    variables = body.get("variables") or {}
+    token_value = request.headers.get("x-shopify-access-token", "")
+    entry: dict[str, Any] = {
+        "shop": shop_domain,
+        "api_version": request.params["version"],
+        "token": token_value,
+        "query": query,
+        "variables": variables,
+        "operation_name": body.get("operationName"),
+        "at": state.now(),
+    }
+    with state.lock:
+        token = state.valid_access_token(token_value, shop_domain)
+        if token is not None and token.first_used_at is None:
+            token.first_used_at = state.now()
+            # First use of a refreshed token retires the refresh token spent for it.
+            spent = state.refresh_tokens.get(token.minted_by_refresh or "")
+            if spent is not None:
+                spent.retired = True
+    if token is None:
+        _record(state, entry, 401)
+        return json_response(401, INVALID_TOKEN)
+    failure = _forced_failure(state)
+    if failure is not None:
+        _record(state, entry, failure.status)
+        return failure
+    if not isinstance(query, str) or not query.strip():
+        _record(state, entry, 400)
+        return json_response(400, {"errors": {"query": "Required parameter missing or invalid"}})
+    operation = parse_operation(query, variables)
+    entry["root_fields"] = [field.name for field in operation.fields]
+    response = _answer(state, shop_domain, operation, variables)
+    _record(state, entry, 200)
+    return json_response(200, response)
+
+
+def _undefined_fields(operation: Any) -> list[dict[str, Any]]:
+    root_type = "Mutation" if operation.kind == "mutation" else "QueryRoot"
+    return [
+        {
+            "message": f"Field '{field.name}' doesn't exist on type '{root_type}'",
+            "path": [operation.kind, field.alias],
+            "extensions": {
+                "code": "undefinedField",
+                "typeName": root_type,
+                "fieldName": field.name,
+            },
+        }
+        for field in operation.fields
+        if field.name not in RESOLVERS
+    ]
+
+
+def _answer(state: State, shop_domain: str, operation: Any, variables: dict[str, Any]) -> dict:
+    errors = _undefined_fields(operation)
+    if errors:
+        # Like graphql-ruby, an invalid document is rejected before any of it runs.
+        return {"errors": errors}
+    bucket = state.bucket(shop_domain)
+    cost = operation.requested_cost
+    with state.lock:
+        forced = state.knobs.throttle > 0
+        if forced:
+            state.knobs.throttle -= 1
+            bucket.refill(state.now())
+        if forced or not bucket.take(cost, state.now()):
+            return {
+                "errors": [THROTTLED_ERROR],
+                "extensions": {
+                    "cost": {
+                        "requestedQueryCost": cost,
+                        "actualQueryCost": None,
+                        "throttleStatus": bucket.status(),
+                    }
+                },
+            }
+    shop = state.shop(shop_domain)
+    data = {
+        field.alias: RESOLVERS[field.name](Context(state, shop, field.inputs(variables)))
+        for field in operation.fields
+    }
+    with state.lock:
+        status = bucket.status()
+    return {
+        "data": data,
+        "extensions": {
+            "cost": {"requestedQueryCost": cost, "actualQueryCost": cost, "throttleStatus": status}
+        },
+    }

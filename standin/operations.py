@@ -1,0 +1,253 @@
+"""GraphQL Admin API operations the stand-in answers, one resolver per root field.
+
+Add one with `@resolver("rootField")`: the function gets a `Context` (the state, the
+shop, the field's inputs read from GraphQL variables) and returns the field's value.
+Shapes follow the GraphQL Admin API reference pages of each object and payload named
+below; a resolver returns its whole object whatever the query selected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .state import Shop, State
+
+Resolver = Callable[["Context"], Any]
+RESOLVERS: dict[str, Resolver] = {}
+
+
+@dataclass
+class Context:
+    state: State
+    shop: Shop
+    inputs: dict[str, Any]
+
+
+def resolver(root_field: str) -> Callable[[Resolver], Resolver]:
+    def register(function: Resolver) -> Resolver:
+        RESOLVERS[root_field] = function
+        return function
+
+    return register
+
+
+def _timestamp(state: State) -> str:
+    return datetime.fromtimestamp(state.now(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _gid(kind: str, number: int) -> str:
+    return f"gid://shopify/{kind}/{number}"
+
+
+def _user_error(field: list[str], message: str, code: str | None = None) -> dict[str, Any]:
+    return {"field": field, "message": message, "code": code}
+
+
+@resolver("shop")
+def shop(context: Context) -> dict[str, Any]:
+    """Object "Shop"."""
+    record = context.shop
+    return {
+        "id": _gid("Shop", record.id),
+        "name": record.name,
+        "email": record.email,
+        "contactEmail": record.email,
+        "currencyCode": record.currency,
+        "ianaTimezone": record.timezone,
+        "myshopifyDomain": record.domain,
+    }
+
+
+def _create_code_discount(context: Context, argument: str, typename: str) -> dict[str, Any]:
+    data = context.inputs.get(argument) or {}
+    code = str(data.get("code") or "").strip()
+    if not code:
+        return {
+            "codeDiscountNode": None,
+            "userErrors": [_user_error([argument, "code"], "Code can't be blank", "BLANK")],
+        }
+    state = context.state
+    with state.lock:
+        taken = any(
+            d["shop"] == context.shop.domain and d["code"].lower() == code.lower()
+            for d in state.discounts.values()
+        )
+        if taken:
+            return {
+                "codeDiscountNode": None,
+                "userErrors": [_user_error([argument, "code"], "Code must be unique.", "TAKEN")],
+            }
+        node_id = _gid("DiscountCodeNode", state.next_id())
+        state.discounts[node_id] = {
+            "shop": context.shop.domain,
+            "type": typename,
+            "code": code,
+            "input": data,
+        }
+    return {
+        "codeDiscountNode": {
+            "id": node_id,
+            "codeDiscount": {
+                "__typename": typename,
+                "title": data.get("title") or code,
+                "status": "ACTIVE",
+                "startsAt": data.get("startsAt"),
+                "endsAt": data.get("endsAt"),
+                "usageLimit": data.get("usageLimit"),
+                "appliesOncePerCustomer": bool(data.get("appliesOncePerCustomer")),
+                "codes": {"nodes": [{"code": code}]},
+            },
+        },
+        "userErrors": [],
+    }
+
+
+@resolver("discountCodeBasicCreate")
+def discount_code_basic_create(context: Context) -> dict[str, Any]:
+    """Payload "DiscountCodeBasicCreatePayload"."""
+    return _create_code_discount(context, "basicCodeDiscount", "DiscountCodeBasic")
+
+
+@resolver("discountCodeFreeShippingCreate")
+def discount_code_free_shipping_create(context: Context) -> dict[str, Any]:
+    """Payload "DiscountCodeFreeShippingCreatePayload"."""
+    return _create_code_discount(context, "freeShippingCodeDiscount", "DiscountCodeFreeShipping")
+
+
+@resolver("discountCodeDelete")
+def discount_code_delete(context: Context) -> dict[str, Any]:
+    """Payload "DiscountCodeDeletePayload"."""
+    node_id = context.inputs.get("id")
+    with context.state.lock:
+        found = context.state.discounts.get(node_id or "")
+        if found is None or found["shop"] != context.shop.domain:
+            return {
+                "deletedCodeDiscountId": None,
+                "userErrors": [_user_error(["id"], "Discount does not exist", "INVALID")],
+            }
+        del context.state.discounts[node_id]
+    return {"deletedCodeDiscountId": node_id, "userErrors": []}
+
+
+def _namespace(context: Context, namespace: str) -> str:
+    # "$app:<name>" is stored under the app's reserved prefix ("About app-owned metafields").
+    if namespace.startswith("$app:"):
+        return f"app--{context.state.app_id}--{namespace[5:]}"
+    return namespace
+
+
+@resolver("metafieldsSet")
+def metafields_set(context: Context) -> dict[str, Any]:
+    """Payload "MetafieldsSetPayload": at most 25 metafields, all or nothing."""
+    items = context.inputs.get("metafields") or []
+    if len(items) > 25:
+        return {
+            "metafields": None,
+            "userErrors": [
+                _user_error(
+                    ["metafields"],
+                    "Exceeded the maximum metafields input limit of 25.",
+                    "LESS_THAN_OR_EQUAL_TO",
+                )
+            ],
+        }
+    for index, item in enumerate(items):
+        for required in ("ownerId", "key", "value"):
+            if not item.get(required):
+                return {
+                    "metafields": None,
+                    "userErrors": [
+                        _user_error(
+                            ["metafields", str(index), required], f"{required} is required", "BLANK"
+                        )
+                    ],
+                }
+    state = context.state
+    written = []
+    with state.lock:
+        now = _timestamp(state)
+        for item in items:
+            namespace = _namespace(context, item.get("namespace") or "$app")
+            key = (context.shop.domain, item["ownerId"], namespace, item["key"])
+            existing = state.metafields.get(key)
+            record = {
+                "id": existing["id"] if existing else _gid("Metafield", state.next_id()),
+                "ownerId": item["ownerId"],
+                "namespace": namespace,
+                "key": item["key"],
+                "type": item.get("type") or (existing or {}).get("type"),
+                "value": item["value"],
+                "createdAt": existing["createdAt"] if existing else now,
+                "updatedAt": now,
+            }
+            state.metafields[key] = record
+            written.append(record)
+    return {"metafields": written, "userErrors": []}
+
+
+@resolver("storeCreditAccountCredit")
+def store_credit_account_credit(context: Context) -> dict[str, Any]:
+    """Payload "StoreCreditAccountCreditPayload"; an account per owner and currency."""
+    owner = context.inputs.get("id") or ""
+    credit = (context.inputs.get("creditInput") or {}).get("creditAmount") or {}
+    try:
+        amount = Decimal(str(credit.get("amount")))
+    except InvalidOperation:
+        amount = Decimal(0)
+    currency = credit.get("currencyCode") or context.shop.currency
+    if amount <= 0:
+        return {
+            "storeCreditAccountTransaction": None,
+            "userErrors": [
+                _user_error(
+                    ["creditInput", "creditAmount", "amount"],
+                    "A positive amount must be used to credit a store credit account.",
+                    "NEGATIVE_OR_ZERO_AMOUNT",
+                )
+            ],
+        }
+    state = context.state
+    with state.lock:
+        key = (context.shop.domain, owner, currency)
+        account = state.store_credit.setdefault(
+            key,
+            {
+                "id": _gid("StoreCreditAccount", state.next_id()),
+                "balance": Decimal(0),
+                "transactions": [],
+            },
+        )
+        account["balance"] += amount
+        transaction = {
+            "id": _gid("StoreCreditAccountCreditTransaction", state.next_id()),
+            "amount": {"amount": str(amount), "currencyCode": currency},
+            "balanceAfterTransaction": {
+                "amount": str(account["balance"]),
+                "currencyCode": currency,
+            },
+            "createdAt": _timestamp(state),
+            "expiresAt": (context.inputs.get("creditInput") or {}).get("expiresAt"),
+            "account": {
+                "id": account["id"],
+                "balance": {"amount": str(account["balance"]), "currencyCode": currency},
+            },
+        }
+        account["transactions"].append(transaction)
+    return {"storeCreditAccountTransaction": transaction, "userErrors": []}
+
+
+@resolver("tagsAdd")
+def tags_add(context: Context) -> dict[str, Any]:
+    """Payload "TagsAddPayload"."""
+    node_id = context.inputs.get("id") or ""
+    tags = context.inputs.get("tags") or []
+    if isinstance(tags, str):
+        tags = [tag.strip() for tag in tags.split(",")]
+    with context.state.lock:
+        current = context.state.tags.setdefault((context.shop.domain, node_id), [])
+        current.extend(tag for tag in tags if tag and tag not in current)
+    return {"node": {"id": node_id}, "userErrors": []}

@@ -1,0 +1,254 @@
+"""Everything the stand-in remembers, in memory, behind one lock.
+
+Tests read `Standin.state` directly; every handler takes `state.lock` for the whole of its
+read-modify-write, so concurrent requests see a consistent store.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+ACCESS_TOKEN_LIFETIME = 3600
+# Shopify: a refresh token lives 90 days; a replaced one stays usable (until its successor
+# is used) for at most 30 days from its first use ("Use expiring offline access tokens",
+# changelog "More resilient refreshes for expiring offline access tokens").
+REFRESH_TOKEN_LIFETIME = 90 * 24 * 3600
+REFRESH_RECOVERY_WINDOW = 30 * 24 * 3600
+ONLINE_TOKEN_LIFETIME = 24 * 3600 - 1
+AUTHORIZATION_CODE_LIFETIME = 600
+BUCKET_MAXIMUM = 2000.0
+BUCKET_RESTORE_RATE = 100.0
+
+DEFAULT_SCOPES = (
+    "read_orders",
+    "read_customers",
+    "write_customers",
+    "write_discounts",
+    "write_app_proxy",
+    "write_store_credit_account_transactions",
+)
+
+
+@dataclass
+class Shop:
+    domain: str
+    id: int
+    name: str
+    email: str
+    currency: str = "USD"
+    timezone: str = "America/New_York"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "shop": self.domain,
+            "id": self.id,
+            "name": self.name,
+            "email": self.email,
+            "currency": self.currency,
+            "timezone": self.timezone,
+        }
+
+
+@dataclass
+class AccessToken:
+    value: str
+    shop: str
+    scope: str
+    expires_at: float | None
+    mode: str = "offline"
+    user_id: str | None = None
+    # The refresh token spent to mint this one: its first use retires that refresh token.
+    minted_by_refresh: str | None = None
+    first_used_at: float | None = None
+    revoked: bool = False
+
+
+@dataclass
+class RefreshToken:
+    value: str
+    shop: str
+    scope: str
+    expires_at: float
+    predecessor: str | None = None
+    replacement: str | None = None
+    first_used_at: float | None = None
+    retired: bool = False
+
+
+@dataclass
+class AuthorizationCode:
+    value: str
+    shop: str
+    scope: str
+    online: bool
+    user_id: str
+    expires_at: float
+    used: bool = False
+
+
+@dataclass
+class Knobs:
+    """Faults the next GraphQL calls suffer, consumed one call at a time."""
+
+    throttle: int = 0
+    fail_status: int = 0
+    fail_count: int = 0
+    hang_count: int = 0
+    hang_seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Bucket:
+    """Shopify's leaky bucket for one app and one store, in query-cost points."""
+
+    maximum: float = BUCKET_MAXIMUM
+    restore_rate: float = BUCKET_RESTORE_RATE
+    available: float = BUCKET_MAXIMUM
+    updated_at: float = 0.0
+
+    def refill(self, now: float) -> float:
+        if self.updated_at:
+            elapsed = max(0.0, now - self.updated_at)
+            self.available = min(self.maximum, self.available + elapsed * self.restore_rate)
+        self.updated_at = now
+        return self.available
+
+    def take(self, cost: float, now: float) -> bool:
+        """Spend `cost` points if the bucket holds them; False (and nothing spent) if not."""
+        self.refill(now)
+        if cost > self.available:
+            return False
+        self.available -= cost
+        return True
+
+    def status(self) -> dict[str, float]:
+        return {
+            "maximumAvailable": self.maximum,
+            "currentlyAvailable": round(self.available, 1),
+            "restoreRate": self.restore_rate,
+        }
+
+
+@dataclass
+class State:
+    api_key: str
+    api_secret: str
+    app_url: str
+    scopes: tuple[str, ...] = DEFAULT_SCOPES
+    app_id: int = 1
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    # Set on stop(), so a request held by the hang knob is let go at once.
+    stopping: threading.Event = field(default_factory=threading.Event, repr=False)
+    clock_offset: float = 0.0
+    shops: dict[str, Shop] = field(default_factory=dict)
+    access_tokens: dict[str, AccessToken] = field(default_factory=dict)
+    refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
+    codes: dict[str, AuthorizationCode] = field(default_factory=dict)
+    knobs: Knobs = field(default_factory=Knobs)
+    buckets: dict[str, Bucket] = field(default_factory=dict)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    # What mutations wrote, keyed for tests: see standin/operations.py.
+    discounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    metafields: dict[tuple[str, str, str, str], dict[str, Any]] = field(default_factory=dict)
+    store_credit: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    tags: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    _serial: int = 1000
+
+    def now(self) -> float:
+        """The stand-in's clock: wall time plus whatever a test moved it by."""
+        return time.time() + self.clock_offset
+
+    def next_id(self) -> int:
+        with self.lock:
+            self._serial += 1
+            return self._serial
+
+    def shop(self, domain: str) -> Shop:
+        """The shop, created with defaults on first sight (any myshopify domain exists here)."""
+        with self.lock:
+            if domain not in self.shops:
+                handle = domain.removesuffix(".myshopify.com")
+                self.shops[domain] = Shop(
+                    domain=domain,
+                    id=zlib.crc32(domain.encode()) % 10**9 + 10**9,
+                    name=handle.replace("-", " ").title(),
+                    email=f"owner@{handle}.example",
+                )
+            return self.shops[domain]
+
+    def bucket(self, domain: str) -> Bucket:
+        with self.lock:
+            return self.buckets.setdefault(domain, Bucket(updated_at=self.now()))
+
+    def issue_access_token(
+        self,
+        shop: str,
+        *,
+        expiring: bool,
+        mode: str = "offline",
+        user_id: str | None = None,
+        minted_by_refresh: str | None = None,
+    ) -> AccessToken:
+        prefix = "shpua_" if mode == "online" else "shpat_"
+        lifetime = ONLINE_TOKEN_LIFETIME if mode == "online" else ACCESS_TOKEN_LIFETIME
+        token = AccessToken(
+            value=prefix + secrets.token_hex(16),
+            shop=shop,
+            scope=",".join(self.scopes),
+            expires_at=self.now() + lifetime if expiring or mode == "online" else None,
+            mode=mode,
+            user_id=user_id,
+            minted_by_refresh=minted_by_refresh,
+        )
+        with self.lock:
+            self.access_tokens[token.value] = token
+        return token
+
+    def issue_refresh_token(self, shop: str, *, predecessor: str | None = None) -> RefreshToken:
+        token = RefreshToken(
+            value="shprt_" + secrets.token_hex(16),
+            shop=shop,
+            scope=",".join(self.scopes),
+            expires_at=self.now() + REFRESH_TOKEN_LIFETIME,
+            predecessor=predecessor,
+        )
+        with self.lock:
+            self.refresh_tokens[token.value] = token
+        return token
+
+    def valid_access_token(self, value: str, shop: str) -> AccessToken | None:
+        token = self.access_tokens.get(value)
+        if token is None or token.revoked or token.shop != shop:
+            return None
+        if token.expires_at is not None and self.now() >= token.expires_at:
+            return None
+        return token
+
+    def expire_access_tokens(self) -> int:
+        """Make every access token expired now; non-expiring ones are revoked."""
+        with self.lock:
+            now = self.now()
+            for token in self.access_tokens.values():
+                if token.expires_at is None:
+                    token.revoked = True
+                else:
+                    token.expires_at = min(token.expires_at, now)
+            return len(self.access_tokens)
+
+    def revoke_shop(self, shop: str) -> None:
+        """What uninstalling does: every token of the shop stops working."""
+        with self.lock:
+            for token in self.access_tokens.values():
+                if token.shop == shop:
+                    token.revoked = True
+            for refresh in self.refresh_tokens.values():
+                if refresh.shop == shop:
+                    refresh.retired = True
