@@ -32,7 +32,10 @@ USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
 
 # Shopify
 SHOPIFY_API_KEY = env.str("SHOPIFY_API_KEY", default="perennial-demo-api-key")
-SHOPIFY_API_SECRET = env.str("SHOPIFY_API_SECRET", default="perennial-demo-api-secret")
+# The demo default is 32+ bytes, as HS256 wants and as Shopify's secrets are.
+SHOPIFY_API_SECRET = env.str(
+    "SHOPIFY_API_SECRET", default="perennial-demo-api-secret-0123456789abcdef"
+)
 # During a client-secret rotation Shopify may still sign with the old secret.
 SHOPIFY_API_SECRET_PREVIOUS = env.str("SHOPIFY_API_SECRET_PREVIOUS", default="")
 SHOPIFY_API_VERSION = env.str("SHOPIFY_API_VERSION", default="2026-10")
@@ -150,5 +153,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line a minute per periodic job is noise; failures still show.
+        "apscheduler": {"level": "WARNING"},
+    },
 }
