@@ -91,7 +91,7 @@ class Standin:
         return self.origin_template.format(shop=shop)
 
     def serve_forever(self) -> None:
-        self._server.serve_forever(poll_interval=0.2)
+        self._server.serve_forever(poll_interval=0.05)
 
     def start_thread(self) -> None:
         self._thread = threading.Thread(target=self.serve_forever, name="standin", daemon=True)
