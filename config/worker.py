@@ -7,7 +7,6 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
+import config.jobs  # noqa: E402,F401
 import loyalty.tasks  # noqa: E402,F401
 import webhooks.tasks  # noqa: E402,F401
-
-import config.jobs  # noqa: E402,F401
