@@ -1,11 +1,11 @@
-"""Reads just enough of a GraphQL document to answer it: operation kind and root fields.
+"""Reads just enough of a GraphQL document to answer it.
 
-This is deliberately not a GraphQL parser. It blanks out strings and comments, walks the
-braces of the first operation, and records each root field with its alias and which
-variable feeds each argument. Known limits (docs/standin.md, "GraphQL"): only the first
-operation of a document is read; fragments spread at the root and directives are ignored;
-literal (non-variable) arguments are only read as numbers, for the cost estimate; the
-answer always holds the resolver's whole object, not only the fields selected.
+This is deliberately not a GraphQL parser: a tokenizer and a brace walker that find the
+operation (the first one, or the one `operationName` names), its kind, and the tree of
+selected fields with their aliases and `arg: $variable` / `arg: <integer>` arguments.
+Named fragments and inline fragments are expanded; type conditions and directives are
+ignored, and nothing is checked against a schema beyond "is this root field known"
+(docs/standin.md, "Where it departs from Shopify").
 """
 
 from __future__ import annotations
@@ -14,114 +14,256 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-_STRING = re.compile(r'"""[\s\S]*?"""|"(?:\\.|[^"\\])*"')
-_COMMENT = re.compile(r"#[^\n]*")
-_FIELD = re.compile(r"(?:(?P<alias>\w+)\s*:\s*)?(?P<name>\w+)\s*(?:\(#(?P<args>\d+)\))?")
-_VARIABLE_ARG = re.compile(r"(\w+)\s*:\s*\$(\w+)")
-_NUMBER_ARG = re.compile(r"(\w+)\s*:\s*(-?\d+)")
-_PAGE_SIZE = re.compile(r"\b(?:first|last)\s*:\s*(?:(\d+)|\$(\w+))")
-
+_TOKEN = re.compile(
+    r'"""[\s\S]*?"""|"(?:\\.|[^"\\])*"|#[^\n]*|\.\.\.|\$\w+|[_A-Za-z]\w*'
+    r"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[{}()\[\]:=!@|&]"
+)
+_PAGE_ARGS = ("first", "last")
 MUTATION_COST = 10
 
 
+class GraphQLSyntaxError(ValueError):
+    """The document could not be read."""
+
+
 @dataclass
-class RootField:
+class Selection:
     name: str
     alias: str
     # argument name -> variable name, for `arg: $variable`
     variables: dict[str, str] = field(default_factory=dict)
     # argument name -> int, for `arg: 25`
     numbers: dict[str, int] = field(default_factory=dict)
+    # None for a leaf (scalar) field
+    fields: list[Selection] | None = None
 
     def inputs(self, variables: dict[str, Any]) -> dict[str, Any]:
-        """The resolver's inputs: each argument's variable value (or literal number)."""
+        """The field's arguments: each variable's value, or the literal integer."""
         resolved: dict[str, Any] = dict(self.numbers)
         resolved.update({arg: variables.get(var) for arg, var in self.variables.items()})
         return resolved
+
+    def page_size(self, variables: dict[str, Any]) -> int | None:
+        arguments = self.inputs(variables)
+        for name in _PAGE_ARGS:
+            if isinstance(arguments.get(name), int):
+                return arguments[name]
+        return None
 
 
 @dataclass
 class Operation:
     kind: str
-    fields: list[RootField]
+    fields: list[Selection]
     requested_cost: int
 
 
-def _blank(query: str) -> str:
-    return _COMMENT.sub("", _STRING.sub('""', query))
+def _tokens(query: str) -> list[str]:
+    return [
+        '""' if token.startswith('"') else token
+        for token in _TOKEN.findall(query)
+        if not token.startswith("#")
+    ]
 
 
-def _root_selection(text: str) -> tuple[str, list[str]]:
-    """The depth-1 text of the first selection set, with each argument list replaced by
-    a `(#n)` placeholder, and the argument texts."""
-    top: list[str] = []
-    args: list[str] = []
-    brace = paren = 0
-    started = False
-    current_args: list[str] = []
-    for char in text:
-        if paren:
-            if char == "(":
-                paren += 1
-            elif char == ")":
-                paren -= 1
-                if paren == 0 and brace == 1:
-                    top.append(f"(#{len(args)})")
-                    args.append("".join(current_args))
-                    current_args = []
+class _Reader:
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.at = 0
+
+    def peek(self) -> str:
+        return self.tokens[self.at] if self.at < len(self.tokens) else ""
+
+    def take(self) -> str:
+        token = self.peek()
+        if not token:
+            raise GraphQLSyntaxError("unexpected end of document")
+        self.at += 1
+        return token
+
+    def skip_group(self, opening: str, closing: str) -> list[str]:
+        """Skip a balanced (…) or […] group; return the tokens inside it."""
+        if self.take() != opening:
+            raise GraphQLSyntaxError(f"expected {opening!r}")
+        depth, inside = 1, []
+        while depth:
+            token = self.take()
+            depth += (token == opening) - (token == closing)
+            if depth:
+                inside.append(token)
+        return inside
+
+    def skip_directives(self) -> None:
+        while self.peek() == "@":
+            self.take()
+            self.take()
+            if self.peek() == "(":
+                self.skip_group("(", ")")
+
+    def selection_set(self) -> list[Selection | str]:
+        """`{ … }`: fields, and fragment spreads as the fragment's name."""
+        if self.take() != "{":
+            raise GraphQLSyntaxError("expected a selection set")
+        items: list[Selection | str] = []
+        while self.peek() != "}":
+            if self.peek() == "...":
+                self.take()
+                if self.peek() == "on" or self.peek() in ("{", "@"):
+                    if self.peek() == "on":
+                        self.take()
+                        self.take()
+                    self.skip_directives()
+                    items.extend(self.selection_set())
+                else:
+                    items.append(self.take())
+                    self.skip_directives()
+                continue
+            items.append(self.field())
+        self.take()
+        return items
+
+    def field(self) -> Selection:
+        alias = name = self.take()
+        if self.peek() == ":":
+            self.take()
+            name = self.take()
+        selection = Selection(name=name, alias=alias)
+        if self.peek() == "(":
+            arguments = self.skip_group("(", ")")
+            for index in range(len(arguments) - 2):
+                key, colon, value = arguments[index : index + 3]
+                if colon != ":" or not re.fullmatch(r"\w+", key):
                     continue
-            if brace == 1:
-                current_args.append(char)
-            continue
-        if char == "(":
-            paren = 1
-            continue
-        if char == "{":
-            brace += 1
-            started = True
-            if brace == 2:
-                top.append(" ")
-            continue
-        if char == "}":
-            brace -= 1
-            if started and brace == 0:
-                break
-            continue
-        if brace == 1:
-            top.append(char)
-    return "".join(top), args
+                if value.startswith("$"):
+                    selection.variables[key] = value[1:]
+                elif re.fullmatch(r"-?\d+", value):
+                    selection.numbers[key] = int(value)
+        self.skip_directives()
+        if self.peek() == "{":
+            selection.fields = self.selection_set()  # type: ignore[assignment]
+        return selection
 
 
-def parse_operation(query: str, variables: dict[str, Any] | None = None) -> Operation:
-    """Kind ("query" or "mutation"), root fields and a rough requested cost."""
-    variables = variables or {}
-    text = _blank(query)
-    head = re.match(r"\s*(query|mutation|subscription)\b", text)
-    kind = head.group(1) if head else "query"
-    top, args = _root_selection(text)
-    top = re.sub(r"\.\.\.\s*\w+|@\w+(?:\(#\d+\))?", " ", top)
-    fields: list[RootField] = []
-    for match in _FIELD.finditer(top):
-        arg_text = args[int(match["args"])] if match["args"] is not None else ""
-        fields.append(
-            RootField(
-                name=match["name"],
-                alias=match["alias"] or match["name"],
-                variables=dict(_VARIABLE_ARG.findall(arg_text)),
-                numbers={k: int(v) for k, v in _NUMBER_ARG.findall(arg_text)},
-            )
-        )
-    return Operation(kind=kind, fields=fields, requested_cost=_cost(kind, fields, text, variables))
+def _expand(
+    items: list[Any] | None, fragments: dict[str, list[Any]], seen: frozenset[str] = frozenset()
+) -> list[Selection] | None:
+    if items is None:
+        return None
+    expanded: list[Selection] = []
+    for item in items:
+        if isinstance(item, str):
+            if item in fragments and item not in seen:
+                expanded.extend(_expand(fragments[item], fragments, seen | {item}) or [])
+            continue
+        item.fields = _expand(item.fields, fragments, seen)
+        expanded.append(item)
+    return expanded
 
 
-def _cost(kind: str, fields: list[RootField], text: str, variables: dict[str, Any]) -> int:
-    # "GraphQL Admin API rate limits": objects cost 1, a mutation 10, a connection about
-    # the number of nodes it asks for. This is an estimate, not Shopify's calculation.
+def parse_operation(
+    query: str, variables: dict[str, Any] | None = None, operation_name: str | None = None
+) -> Operation:
+    """The operation to run: kind, selected fields, and an estimated requested cost.
+
+    Raises GraphQLSyntaxError when the document can't be read.
+    """
+    reader = _Reader(_tokens(query))
+    fragments: dict[str, list[Any]] = {}
+    operations: list[tuple[str, str, list[Any]]] = []
+    while reader.peek():
+        token = reader.peek()
+        if token == "fragment":
+            reader.take()
+            name = reader.take()
+            reader.take()  # on
+            reader.take()  # type
+            reader.skip_directives()
+            fragments[name] = reader.selection_set()
+        elif token == "{":
+            operations.append(("query", "", reader.selection_set()))
+        elif token in ("query", "mutation", "subscription"):
+            reader.take()
+            name = reader.take() if re.fullmatch(r"[_A-Za-z]\w*", reader.peek()) else ""
+            if reader.peek() == "(":
+                reader.skip_group("(", ")")
+            reader.skip_directives()
+            operations.append((token, name, reader.selection_set()))
+        else:
+            raise GraphQLSyntaxError(f"unexpected {token!r}")
+    if not operations:
+        raise GraphQLSyntaxError("no operation in the document")
+    chosen = next(
+        (op for op in operations if operation_name and op[1] == operation_name), operations[0]
+    )
+    kind, _, items = chosen
+    selected = _expand(items, fragments) or []
+    return Operation(
+        kind=kind, fields=selected, requested_cost=_cost(kind, selected, variables or {})
+    )
+
+
+def _node_fields(fields: list[Selection]) -> list[Selection] | None:
+    for item in fields:
+        if item.name == "nodes" and item.fields is not None:
+            return item.fields
+        if item.name == "edges" and item.fields is not None:
+            for inner in item.fields:
+                if inner.name == "node" and inner.fields is not None:
+                    return inner.fields
+    return None
+
+
+def _fields_cost(fields: list[Selection], variables: dict[str, Any]) -> int:
+    # "GraphQL Admin API rate limits": scalars cost 0, objects 1, a connection 2 plus its
+    # page size times the cost of one node. An estimate, not Shopify's calculation.
+    total = 0
+    for item in fields:
+        if item.fields is None:
+            continue
+        size = item.page_size(variables)
+        nodes = _node_fields(item.fields) if size is not None else None
+        if size is not None and nodes is not None:
+            total += 2 + size * (1 + _fields_cost(nodes, variables))
+        else:
+            total += 1 + _fields_cost(item.fields, variables)
+    return total
+
+
+def _cost(kind: str, fields: list[Selection], variables: dict[str, Any]) -> int:
     if kind == "mutation":
         return MUTATION_COST * max(1, len(fields))
-    cost = max(1, len(fields))
-    for literal, variable in _PAGE_SIZE.findall(text):
-        size = int(literal) if literal else variables.get(variable)
-        if isinstance(size, int):
-            cost += size
-    return cost
+    return max(1, _fields_cost(fields, variables))
+
+
+def project(
+    value: Any, fields: list[Selection] | None, type_name: str, errors: list[dict[str, Any]]
+) -> Any:
+    """Keep only what was selected, under its alias, as a GraphQL server answers.
+
+    The resolver's object stands for its type: a selected field it lacks is reported in
+    `errors` the way graphql-ruby reports a field that isn't in the schema.
+    """
+    if fields is None or value is None:
+        return value
+    if isinstance(value, list):
+        return [project(item, fields, type_name, errors) for item in value]
+    if not isinstance(value, dict):
+        return value
+    own_type = value.get("__typename", type_name)
+    answer: dict[str, Any] = {}
+    for item in fields:
+        if item.name == "__typename":
+            answer[item.alias] = own_type
+        elif item.name in value:
+            inner_type = item.name[:1].upper() + item.name[1:]
+            answer[item.alias] = project(value[item.name], item.fields, inner_type, errors)
+        else:
+            errors.append(undefined_field(item.name, own_type))
+    return answer
+
+
+def undefined_field(name: str, type_name: str) -> dict[str, Any]:
+    return {
+        "message": f"Field '{name}' doesn't exist on type '{type_name}'",
+        "extensions": {"code": "undefinedField", "typeName": type_name, "fieldName": name},
+    }

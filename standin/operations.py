@@ -3,7 +3,7 @@
 Add one with `@resolver("rootField")`: the function gets a `Context` (the state, the
 shop, the field's inputs read from GraphQL variables) and returns the field's value.
 Shapes follow the GraphQL Admin API reference pages of each object and payload named
-below; a resolver returns its whole object whatever the query selected.
+below. A resolver returns its whole object; the answer keeps only what was selected.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def shop(context: Context) -> dict[str, Any]:
     """Object "Shop"."""
     record = context.shop
     return {
+        "__typename": "Shop",
         "id": _gid("Shop", record.id),
         "name": record.name,
         "email": record.email,

@@ -20,6 +20,7 @@ import requests
 
 from standin import payloads, signing, start
 from standin.gql_text import parse_operation
+from standin.operations import RESOLVERS
 from standin.sender import send_webhook
 from standin.state import Bucket
 
@@ -484,17 +485,41 @@ def test_a_bucket_leaks_and_refills():
     assert bucket.available == 100.0
 
 
-def test_an_expensive_query_drains_the_real_bucket(shopify, token):
-    # A connection costs about the nodes it asks for; comments cost nothing.
-    connection = (
-        "query($n: Int!) { shop { name } } # first: 500\n fragment F on Shop { x(first: $n) }"
-    )
-    assert parse_operation(connection, {"n": 1990}).requested_cost == 1991
-    assert graphql(shopify, token, connection, variables={"n": 1990}).status_code == 200
-    throttled = graphql(shopify, token, connection, variables={"n": 1990}).json()
+def test_connections_cost_their_page_size_and_drain_the_real_bucket(shopify, token, monkeypatch):
+    # The registry is how operations are added; this one answers an empty connection.
+    monkeypatch.setitem(RESOLVERS, "orders", lambda context: {"edges": []})
+    connection = """
+      query Orders($n: Int!) {
+        # first: 500 in a comment costs nothing
+        orders(first: $n) { edges { node { ...OrderFields } } }
+      }
+      fragment OrderFields on Order { id name customer { id } }
+    """
+    # 2 + 997 nodes x (1 for the node + 1 for its customer object)
+    assert parse_operation(connection, {"n": 997}).requested_cost == 1996
+    first = graphql(shopify, token, connection, variables={"n": 997}).json()
+    assert first["data"] == {"orders": {"edges": []}}
+    throttled = graphql(shopify, token, connection, variables={"n": 997}).json()
     assert throttled["errors"][0]["extensions"]["code"] == "THROTTLED"
-    assert throttled["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] < 1991
+    assert throttled["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] < 1996
     assert "data" in graphql(shopify, token).json()
+
+
+def test_answers_hold_only_the_selected_fields_under_their_aliases(shopify, token):
+    query = "query Name { store: shop { name ... on Shop { domain: myshopifyDomain } } }"
+    assert graphql(shopify, token, query).json()["data"] == {
+        "store": {"name": "Alice Plants", "domain": ALICE}
+    }
+
+
+def test_an_unknown_nested_field_is_a_graphql_error(shopify, token):
+    errors = graphql(shopify, token, "query { shop { name noSuchField } }").json()["errors"]
+    assert errors[0]["message"] == "Field 'noSuchField' doesn't exist on type 'Shop'"
+
+
+def test_a_document_that_does_not_parse_is_a_graphql_error(shopify, token):
+    body = graphql(shopify, token, "query { shop { name }").json()
+    assert body["errors"][0]["message"].startswith("Parse error")
 
 
 def test_calls_are_recorded_with_query_variables_and_token(shopify, token):
@@ -548,7 +573,9 @@ def test_store_credit_and_app_metafields(shopify, token):
         """
       mutation($id: ID!, $credit: StoreCreditAccountCreditInput!) {
         storeCreditAccountCredit(id: $id, creditInput: $credit) {
-          storeCreditAccountTransaction { amount { amount currencyCode } }
+          storeCreditAccountTransaction {
+            balanceAfterTransaction { amount currencyCode }
+          }
           userErrors { code message }
         }
       }""",
