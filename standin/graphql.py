@@ -60,7 +60,7 @@ def graphql(state: State, request: Request) -> Response:
     body = request.json()
     body = body if isinstance(body, dict) else {}
     query = body.get("query")
-    variables = body.get("variables") or {}
+    variables = body.get("variables") if isinstance(body.get("variables"), dict) else {}
     token_value = request.headers.get("x-shopify-access-token", "")
     entry: dict[str, Any] = {
         "shop": shop_domain,
@@ -132,6 +132,8 @@ def _answer(state: State, shop_domain: str, operation: Any, variables: dict[str,
     for field in operation.fields:
         value = RESOLVERS[field.name](Context(state, shop, field.inputs(variables)))
         type_name = field.name[:1].upper() + field.name[1:]
+        if operation.kind == "mutation":
+            type_name += "Payload"
         data[field.alias] = project(value, field.fields, type_name, errors)
     with state.lock:
         cost_report = {
