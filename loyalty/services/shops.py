@@ -80,6 +80,7 @@ def shop_uninstalled(*, shop: Shop, occurred_at: datetime | None = None) -> None
         if locked.uninstalled_at is None:
             locked.uninstalled_at = timezone.now()
             locked.save(update_fields=["uninstalled_at"])
+    shop.refresh_from_db()
     logger.info("shop uninstalled: %s", shop.domain)
 
 
