@@ -87,8 +87,10 @@ def test_multi_currency_order_earns_on_shop_money_not_presentment_money():
 def test_order_first_seen_after_a_refund_earns_on_the_base_before_it():
     refund = refund_payload(refund_id=1, lines=[("30.00", "0.00")])
     payload = order_payload(
-        subtotal="70.00", financial_status="partially_refunded", refunds=[refund]
+        subtotal="100.00", financial_status="partially_refunded", refunds=[refund]
     )
+    # As Shopify reports it then: the current subtotal already has the refund taken off.
+    assert payload["current_subtotal_price_set"]["shop_money"]["amount"] == "70.00"
     facts = order_facts(payload)
     assert facts.paid
     assert facts.earning_base == D("100.00")
