@@ -32,11 +32,21 @@ class DatabaseConnections(Middleware):
 def _make_broker() -> dramatiq.Broker:
     url = settings.DRAMATIQ_BROKER_URL
     if url.startswith(("redis://", "rediss://", "unix://")):
+        import redis
         from dramatiq.brokers.redis import RedisBroker
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
-        # Short socket timeouts: if Redis is down, webhook intake must still answer fast
-        # (the delivery is already stored and the sweeper sends it later).
-        broker = RedisBroker(url=url, socket_timeout=2, socket_connect_timeout=1)
+        # Short timeouts and no retries: if Redis hangs, webhook intake must still answer
+        # well inside Shopify's 5 seconds (the delivery is stored; the sweeper sends it).
+        client = redis.Redis.from_url(
+            url,
+            socket_timeout=1,
+            socket_connect_timeout=1,
+            retry=Retry(NoBackoff(), 0),
+            health_check_interval=30,
+        )
+        broker = RedisBroker(client=client)
     elif url.startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 

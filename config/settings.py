@@ -81,8 +81,13 @@ DRAMATIQ_BROKER_URL = env.str("DRAMATIQ_BROKER_URL", default="")
 WEBHOOK_SWEEP_AFTER_SECONDS = env.int("WEBHOOK_SWEEP_AFTER_SECONDS", default=60)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=12)
 DRAMATIQ_CRONTAB = {
-    "REDIS_URL": DRAMATIQ_BROKER_URL if DRAMATIQ_BROKER_URL.startswith("redis") else None
+    "REDIS_URL": DRAMATIQ_BROKER_URL if DRAMATIQ_BROKER_URL.startswith("redis") else None,
+    # A second scheduler (another machine's Procfile) waits for the lock instead of exiting.
+    "LOCK_BLOCKING_TIMEOUT": None,
 }
+# Shopify's order webhooks can be large (B2B orders with many lines); a signed delivery
+# must never be refused for its size before it is stored.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=32 * 1024 * 1024)
 
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
@@ -115,6 +120,9 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that hangs must fail a request (Shopify retries it), not stall a worker.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # The embedded default: let the web thread and the in-process worker share the file.

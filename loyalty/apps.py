@@ -7,3 +7,4 @@ class LoyaltyConfig(AppConfig):
 
     def ready(self) -> None:
         import config.jobs  # noqa: F401  (the broker must exist before any actor is declared)
+        import loyalty.checks  # noqa: F401  (registers the system checks)

@@ -35,12 +35,12 @@ def ledger_drift(*, shop: Shop) -> list[dict]:
             ledger_balance=Coalesce(Sum("ledger_entries__points"), zero),
             ledger_pending=Coalesce(Sum("ledger_entries__pending_points"), zero),
             entries=Count("ledger_entries"),
+            sequence=Coalesce("last_sequence", zero),
         )
         .filter(
             ~Q(balance=F("ledger_balance"))
             | ~Q(pending=F("ledger_pending"))
-            | ~Q(last_sequence=F("entries"))
-            | Q(last_sequence__isnull=True, entries__gt=0)
+            | ~Q(sequence=F("entries"))
         )
         .values(
             "customer_id",

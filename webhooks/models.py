@@ -50,6 +50,8 @@ class Delivery(models.Model):
                 name="delivery_open",
                 condition=models.Q(status__in=["received", "failed"]),
             ),
+            # The sweeper's "where are the workers" question: the newest processed.
+            models.Index(fields=["processed_at"], name="delivery_processed_at"),
             models.Index(fields=["shop_domain", "customer_id"], name="delivery_customer"),
             models.Index(fields=["shop_domain", "order_id"], name="delivery_order"),
         ]

@@ -9,8 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 from django.utils import timezone
 
 from config.jobs import outstanding_messages
@@ -50,13 +49,28 @@ def delivery_process(delivery_id: int, *, now: datetime | None = None) -> str:
         try:
             with transaction.atomic():
                 delivery.status = _dispatch(delivery)
+                if connection.vendor == "postgresql":
+                    # The ledger's chain keys are deferred to commit; check them now, so a
+                    # violation is recorded on the delivery like any other failure.
+                    connection.check_constraints()
         except Exception as error:  # noqa: BLE001 - every failure is kept, visible, retried
             _record_failure(delivery, error, now=now)
         else:
             delivery.processed_at = now
             delivery.next_attempt_at = None
-        delivery.save()
+        delivery.save(update_fields=_OUTCOME_FIELDS)
         return delivery.status
+
+
+_OUTCOME_FIELDS = [
+    "status",
+    "attempts",
+    "last_error",
+    "next_attempt_at",
+    "processed_at",
+    "customer_id",
+    "order_id",
+]
 
 
 def _dispatch(delivery: Delivery) -> str:
@@ -71,7 +85,10 @@ def _dispatch(delivery: Delivery) -> str:
     if not is_shop_domain(delivery.shop_domain):
         raise DeliveryError(f"X-Shopify-Shop-Domain is not a shop: {delivery.shop_domain!r}")
     shop, _ = Shop.objects.get_or_create(domain=delivery.shop_domain)
-    if shop.uninstalled_at is not None and delivery.topic not in ALWAYS_PROCESSED:
+    uninstalled_first = (
+        shop.uninstalled_at is not None and delivery.received_at > shop.uninstalled_at
+    )
+    if uninstalled_first and delivery.topic not in ALWAYS_PROCESSED:
         delivery.last_error = "the shop had uninstalled the app; not processed"
         return Status.SKIPPED
     handler(shop=shop, payload=payload, delivery=delivery)
@@ -100,30 +117,46 @@ def _record_failure(delivery: Delivery, error: Exception, *, now: datetime) -> N
 
 
 def deliveries_sweep(
-    *, send: Callable[[int], object], now: datetime | None = None, limit: int = 1000
+    *, send: Callable[[int], object], now: datetime | None = None, limit: int = 10_000
 ) -> int:
     """Send again the deliveries a job should have processed and did not. Returns how many.
 
-    A failed delivery whose retry time has come is always sent. A received one older than
-    WEBHOOK_SWEEP_AFTER_SECONDS is sent only when the delivery queue is empty: then its
-    job message was lost (a crash between commit and broker, a broker restart); while the
-    queue holds messages, it is waiting its turn behind a backlog.
+    A failed delivery whose retry time has come is always sent. A received one is sent
+    again when its job message must have been lost (a crash between commit and broker, a
+    broker restart): it is older than WEBHOOK_SWEEP_AFTER_SECONDS and either the delivery
+    queue is empty, or the workers, taking the queue first in first out, are already
+    processing deliveries received more than that long after it. One merely waiting behind
+    a backlog is left alone, so a backlog is never multiplied by re-sends.
     """
     now = now or timezone.now()
-    due = Q(status=Status.FAILED, next_attempt_at__lte=now)
-    if outstanding_messages(QUEUE) == 0:
-        stale = now - timedelta(seconds=settings.WEBHOOK_SWEEP_AFTER_SECONDS)
-        due |= Q(status=Status.RECEIVED, received_at__lte=stale)
-    ids = list(
-        Delivery.objects.filter(due).order_by("received_at").values_list("pk", flat=True)[:limit]
+    failed = list(
+        Delivery.objects.filter(status=Status.FAILED, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
     )
     # Until the job records its outcome, don't send a failed one again on the next sweep.
-    Delivery.objects.filter(pk__in=ids, status=Status.FAILED).update(
-        next_attempt_at=now + timedelta(minutes=10)
-    )
-    for pk in ids:
+    Delivery.objects.filter(pk__in=failed).update(next_attempt_at=now + timedelta(minutes=10))
+    after = timedelta(seconds=settings.WEBHOOK_SWEEP_AFTER_SECONDS)
+    horizon = now - after
+    if outstanding_messages(QUEUE) > 0:
+        # Where the workers are in the queue: the newest delivery they have processed.
+        newest = (
+            Delivery.objects.filter(processed_at__isnull=False)
+            .order_by("-processed_at")
+            .values_list("received_at", flat=True)
+            .first()
+        )
+        horizon = min(horizon, newest - after) if newest else None
+    lost: list[int] = []
+    if horizon is not None:
+        lost = list(
+            Delivery.objects.filter(status=Status.RECEIVED, received_at__lte=horizon)
+            .order_by("received_at")
+            .values_list("pk", flat=True)[: max(limit - len(failed), 0)]
+        )
+    for pk in failed + lost:
         send(pk)
-    return len(ids)
+    return len(failed) + len(lost)
 
 
 def delivery_replay(*, delivery: Delivery, send: Callable[[int], object]) -> None:

@@ -46,7 +46,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                     headers.get("X-Shopify-Shop-Domain", "")[:255],
                     topic,
                     webhook_id[:128],
-                    headers.get("X-Shopify-Event-Id") or None,
+                    headers.get("X-Shopify-Event-Id", "")[:128] or None,
                     headers.get("X-Shopify-Triggered-At", "")[:64],
                     headers.get("X-Shopify-API-Version", "")[:32],
                     body,

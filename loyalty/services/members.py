@@ -82,14 +82,18 @@ def member_adjust(*, member: Member, points: int, reason: str, actor: str, key: 
     )
 
 
-def member_redact(*, shop: Shop, customer_id: int) -> Member | None:
-    """Erase what identifies a customer, keeping their points and ledger as anonymous totals."""
+def member_redact(*, shop: Shop, customer_id: int) -> Member:
+    """Erase what identifies a customer, keeping their points and ledger as anonymous totals.
+
+    A customer the app has not seen yet is kept as an empty, redacted member, so a delivery
+    about them processed later cannot store their data again.
+    """
     with transaction.atomic():
-        member = (
-            Member.objects.select_for_update().filter(shop=shop, customer_id=customer_id).first()
+        member, created = Member.objects.select_for_update().get_or_create(
+            shop=shop, customer_id=customer_id, defaults={"redacted_at": timezone.now()}
         )
-        if member is None:
-            return None
+        if created:
+            return member
         Member.objects.filter(pk=member.pk).update(
             email="", first_name="", last_name="", redacted_at=timezone.now()
         )

@@ -8,6 +8,7 @@ difference to the ledger. Running it again with the same facts writes nothing.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -20,6 +21,8 @@ from loyalty.models import Order, Program, Reason, Refund, Shop
 from .ledger import points_record
 from .members import member_from_customer
 from .programs import program_for
+
+logger = logging.getLogger(__name__)
 
 
 def order_settle(*, shop: Shop, facts: OrderFacts, now: datetime | None = None) -> Order:
@@ -68,25 +71,30 @@ def pending_points_release(*, now: datetime | None = None, limit: int = 500) -> 
     )
     released = 0
     for pk in due:
-        with transaction.atomic():
-            order = (
-                Order.objects.select_for_update(of=("self",)).select_related("member").get(pk=pk)
-            )
-            if order.release_at is None or order.release_at > now:
-                continue
-            if order.points_held > 0 and order.member is not None:
-                points_record(
-                    member=order.member,
-                    points=order.points_held,
-                    pending_points=-order.points_held,
-                    reason=Reason.POINTS_RELEASED,
-                    idempotency_key=f"order:{order.order_id}:released",
-                    order_id=order.order_id,
-                )
-            order.release_at = None
-            order.save(update_fields=["release_at", "updated_at"])
-            released += 1
+        try:
+            released += _release(pk=pk, now=now)
+        except Exception:  # noqa: BLE001 - one broken order must not hold back the others
+            logger.exception("could not release the pending points of order row %s", pk)
     return released
+
+
+def _release(*, pk: int, now: datetime) -> int:
+    with transaction.atomic():
+        order = Order.objects.select_for_update(of=("self",)).select_related("member").get(pk=pk)
+        if order.release_at is None or order.release_at > now:
+            return 0
+        if order.points_held > 0 and order.member is not None:
+            points_record(
+                member=order.member,
+                points=order.points_held,
+                pending_points=-order.points_held,
+                reason=Reason.POINTS_RELEASED,
+                idempotency_key=f"order:{order.order_id}:released",
+                order_id=order.order_id,
+            )
+        order.release_at = None
+        order.save(update_fields=["release_at", "updated_at"])
+        return 1
 
 
 def _locked_order(*, shop: Shop, order_id: int) -> Order:

@@ -5,6 +5,7 @@ from loyalty.models import Shop
 from loyalty.services.orders import order_settle, refund_record
 
 from ..models import Delivery
+from .privacy import scrub_if_redacted
 
 
 def order_changed(*, shop: Shop, payload: Any, delivery: Delivery) -> None:
@@ -13,7 +14,8 @@ def order_changed(*, shop: Shop, payload: Any, delivery: Delivery) -> None:
     facts = order_facts(payload)
     delivery.order_id = facts.order_id
     delivery.customer_id = facts.customer.customer_id if facts.customer else None
-    order_settle(shop=shop, facts=facts)
+    order = order_settle(shop=shop, facts=facts)
+    scrub_if_redacted(delivery=delivery, member=order.member)
 
 
 def refund_created(*, shop: Shop, payload: Any, delivery: Delivery) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 from django.db.models import Q
 
 from loyalty.earning.orders import PayloadError
-from loyalty.models import Shop
+from loyalty.models import Member, Shop
 from loyalty.services import privacy
 
 from ..models import Delivery
@@ -29,18 +29,25 @@ def customer_redact(*, shop: Shop, payload: Any, delivery: Delivery) -> None:
     customer_id = _customer_id(payload)
     order_ids = [o for o in payload.get("orders_to_redact") or [] if isinstance(o, int)]
     privacy.customer_redact(shop=shop, customer_id=customer_id)
-    # Stored deliveries are personal data too: scrub every one about this customer.
+    # Stored deliveries are personal data too: scrub every one about this customer. Those
+    # not processed yet are scrubbed when they are (the member is now redacted).
     Delivery.objects.filter(
         Q(customer_id=customer_id) | Q(order_id__in=order_ids), shop_domain=shop.domain
     ).exclude(pk=delivery.pk).update(body=REDACTED_BODY)
-    delivery.body = json.dumps(
-        {"shop_domain": shop.domain, "customer": {"id": customer_id}, "orders_to_redact": order_ids}
-    ).encode()
+    own_body = {"shop_domain": shop.domain, "customer": {"id": customer_id}}
+    own_body["orders_to_redact"] = order_ids
+    Delivery.objects.filter(pk=delivery.pk).update(body=json.dumps(own_body).encode())
 
 
 def shop_redact(*, shop: Shop, payload: Any, delivery: Delivery) -> None:
     Delivery.objects.filter(shop_domain=shop.domain).exclude(pk=delivery.pk).delete()
     privacy.shop_redact(shop=shop)
+
+
+def scrub_if_redacted(*, delivery: Delivery, member: Member | None) -> None:
+    """A delivery about a customer the shop already redacted keeps none of their data."""
+    if member is not None and member.redacted_at is not None:
+        Delivery.objects.filter(pk=delivery.pk).update(body=REDACTED_BODY)
 
 
 def _customer_id(payload: Any) -> int:
