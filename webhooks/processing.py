@@ -36,6 +36,8 @@ def delivery_process(delivery_id: int, *, now: datetime | None = None) -> str:
     the next attempt.
     """
     now = now or timezone.now()
+    # Inside a caller's transaction (tests), put the constraint mode back afterwards.
+    nested = connection.in_atomic_block
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
         if delivery is None or delivery.status in (
@@ -46,20 +48,29 @@ def delivery_process(delivery_id: int, *, now: datetime | None = None) -> str:
             return delivery.status if delivery else "missing"
         delivery.attempts += 1
         delivery.last_error = ""
+        # Check the ledger's chain keys at each statement rather than at commit, so a
+        # violation fails the handler's savepoint and is recorded on the delivery like any
+        # other failure. (Deleting a whole shop needs them deferred.)
+        immediate = connection.vendor == "postgresql" and delivery.topic != "shop/redact"
+        if immediate:
+            _constraints("IMMEDIATE")
         try:
             with transaction.atomic():
                 delivery.status = _dispatch(delivery)
-                if connection.vendor == "postgresql":
-                    # The ledger's chain keys are deferred to commit; check them now, so a
-                    # violation is recorded on the delivery like any other failure.
-                    connection.check_constraints()
         except Exception as error:  # noqa: BLE001 - every failure is kept, visible, retried
             _record_failure(delivery, error, now=now)
         else:
             delivery.processed_at = now
             delivery.next_attempt_at = None
+        if immediate and nested:
+            _constraints("DEFERRED")
         delivery.save(update_fields=_OUTCOME_FIELDS)
         return delivery.status
+
+
+def _constraints(mode: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET CONSTRAINTS ALL {mode}")
 
 
 _OUTCOME_FIELDS = [
@@ -84,7 +95,9 @@ def _dispatch(delivery: Delivery) -> str:
         return Status.PROCESSED
     if not is_shop_domain(delivery.shop_domain):
         raise DeliveryError(f"X-Shopify-Shop-Domain is not a shop: {delivery.shop_domain!r}")
-    shop, _ = Shop.objects.get_or_create(domain=delivery.shop_domain)
+    shop = Shop.objects.select_related("program").filter(domain=delivery.shop_domain).first()
+    if shop is None:
+        shop, _ = Shop.objects.get_or_create(domain=delivery.shop_domain)
     uninstalled_first = (
         shop.uninstalled_at is not None and delivery.received_at > shop.uninstalled_at
     )

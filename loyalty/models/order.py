@@ -30,6 +30,9 @@ class Order(models.Model):
     points_earned = models.IntegerField(null=True, blank=True)
     # Points the order still gives its member now (available and pending together).
     points_held = models.IntegerField(default=0)
+    # Whether any refund of this order was stored, so that settling an order without
+    # refunds needs no refund query.
+    has_refunds = models.BooleanField(default=False)
     # Pending points of this order become available at this time; null once released.
     release_at = models.DateTimeField(null=True, blank=True)
     not_earning_reason = models.CharField(max_length=64, blank=True, default="")

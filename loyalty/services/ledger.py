@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from loyalty.models import LedgerEntry, Member
 
@@ -32,15 +33,19 @@ def points_record(
     """
     if points == 0 and pending_points == 0:
         raise ValueError("a ledger entry must change points")
-    with transaction.atomic():
-        # Lock first, then look for the key: a key always belongs to one member, so two
-        # retries of one operation queue on this lock and the second finds the first's entry.
-        locked = Member.objects.select_for_update().get(pk=member.pk)
-        existing = LedgerEntry.objects.filter(
-            shop_id=locked.shop_id, idempotency_key=idempotency_key
-        ).first()
-        if existing is not None:
-            return existing
+    # No savepoint of its own: any failure here fails the caller's whole operation.
+    with transaction.atomic(savepoint=False):
+        # Lock, and look for the key under the lock (one query): a key always belongs to
+        # one member, so two retries of one operation queue on this lock and the second
+        # finds the first's entry.
+        key_used = LedgerEntry.objects.filter(
+            shop_id=OuterRef("shop_id"), idempotency_key=idempotency_key
+        )
+        locked = (
+            Member.objects.select_for_update().annotate(key_used=Exists(key_used)).get(pk=member.pk)
+        )
+        if locked.key_used:
+            return LedgerEntry.objects.get(shop_id=locked.shop_id, idempotency_key=idempotency_key)
         if locked.pending + pending_points < 0:
             raise ValueError(
                 f"member {locked.customer_id} has {locked.pending} pending points, "

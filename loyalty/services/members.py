@@ -19,17 +19,20 @@ def member_from_customer(*, shop: Shop, customer: Customer) -> Member:
     An older customer record never overwrites a newer one (webhooks arrive out of order),
     and a redacted member's personal data is never stored again.
     """
-    member, created = Member.objects.get_or_create(
-        shop=shop,
-        customer_id=customer.customer_id,
-        defaults={
-            "email": customer.email,
-            "first_name": customer.first_name,
-            "last_name": customer.last_name,
-            "customer_updated_at": customer.updated_at,
-        },
-    )
-    if created or member.redacted_at is not None:
+    member = Member.objects.filter(shop=shop, customer_id=customer.customer_id).first()
+    if member is None:
+        # Insert-if-absent without a savepoint: a concurrent delivery may make it first.
+        made = Member(
+            shop=shop,
+            customer_id=customer.customer_id,
+            email=customer.email,
+            first_name=customer.first_name,
+            last_name=customer.last_name,
+            customer_updated_at=customer.updated_at,
+        )
+        Member.objects.bulk_create([made], ignore_conflicts=True)
+        return Member.objects.get(shop=shop, customer_id=customer.customer_id)
+    if member.redacted_at is not None:
         return member
     changes = {
         "email": customer.email or member.email,

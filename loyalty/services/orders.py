@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 def order_settle(*, shop: Shop, facts: OrderFacts, now: datetime | None = None) -> Order:
     """Merge an order webhook (create, paid, updated, cancelled) and settle its points."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         order = _locked_order(shop=shop, order_id=facts.order_id)
         order.seen = True
         order.name = facts.name or order.name
@@ -43,7 +43,7 @@ def order_settle(*, shop: Shop, facts: OrderFacts, now: datetime | None = None) 
         if order.member_id is None and facts.customer is not None:
             order.member = member_from_customer(shop=shop, customer=facts.customer)
         for refund in facts.refunds:
-            _refund_store(shop=shop, facts=refund)
+            _refund_store(order=order, facts=refund)
         _settle(order=order, program=program_for(shop=shop), now=now)
         return order
 
@@ -54,9 +54,9 @@ def refund_record(*, shop: Shop, facts: RefundFacts, now: datetime | None = None
     A refund that arrives before its order is kept and applied when the order arrives.
     """
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         order = _locked_order(shop=shop, order_id=facts.order_id)
-        _refund_store(shop=shop, facts=facts)
+        _refund_store(order=order, facts=facts)
         _settle(order=order, program=program_for(shop=shop), now=now)
         return order
 
@@ -79,7 +79,7 @@ def pending_points_release(*, now: datetime | None = None, limit: int = 500) -> 
 
 
 def _release(*, pk: int, now: datetime) -> int:
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         order = Order.objects.select_for_update(of=("self",)).select_related("member").get(pk=pk)
         if order.release_at is None or order.release_at > now:
             return 0
@@ -98,25 +98,31 @@ def _release(*, pk: int, now: datetime) -> int:
 
 
 def _locked_order(*, shop: Shop, order_id: int) -> Order:
-    order, _ = (
+    # Insert-if-absent, then lock: two queries whether the order is new or not, and no
+    # savepoint (an order is usually new: its first webhook makes it).
+    Order.objects.bulk_create([Order(shop=shop, order_id=order_id)], ignore_conflicts=True)
+    return (
         Order.objects.select_for_update(of=("self",))
         .select_related("member")
-        .get_or_create(shop=shop, order_id=order_id)
+        .get(shop=shop, order_id=order_id)
     )
-    return order
 
 
-def _refund_store(*, shop: Shop, facts: RefundFacts) -> None:
-    Refund.objects.get_or_create(
-        shop=shop,
-        refund_id=facts.refund_id,
-        defaults={
-            "order_id": facts.order_id,
-            "line_subtotal": facts.line_subtotal,
-            "line_tax": facts.line_tax,
-            "refunded_at": facts.refunded_at,
-        },
+def _refund_store(*, order: Order, facts: RefundFacts) -> None:
+    Refund.objects.bulk_create(
+        [
+            Refund(
+                shop_id=order.shop_id,
+                order_id=facts.order_id,
+                refund_id=facts.refund_id,
+                line_subtotal=facts.line_subtotal,
+                line_tax=facts.line_tax,
+                refunded_at=facts.refunded_at,
+            )
+        ],
+        ignore_conflicts=True,
     )
+    order.has_refunds = True
 
 
 def _settle(*, order: Order, program: Program, now: datetime) -> None:
@@ -176,6 +182,8 @@ def _why_not_earning(*, order: Order, program: Program) -> str:
 
 
 def _apply_refunds(*, order: Order) -> None:
+    if not order.has_refunds or not order.points_earned:
+        return
     refunds = list(
         Refund.objects.filter(shop_id=order.shop_id, order_id=order.order_id).order_by(
             "refunded_at", "refund_id"
