@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db import connection, transaction
 
 from loyalty.models import LedgerEntry, Member
+
+from .rows import insert_if_absent
 
 
 def points_record(
@@ -35,46 +36,60 @@ def points_record(
         raise ValueError("a ledger entry must change points")
     # No savepoint of its own: any failure here fails the caller's whole operation.
     with transaction.atomic(savepoint=False):
-        # Lock, and look for the key under the lock (one query): a key always belongs to
-        # one member, so two retries of one operation queue on this lock and the second
-        # finds the first's entry.
-        key_used = LedgerEntry.objects.filter(
-            shop_id=OuterRef("shop_id"), idempotency_key=idempotency_key
-        )
-        locked = (
-            Member.objects.select_for_update().annotate(key_used=Exists(key_used)).get(pk=member.pk)
-        )
-        if locked.key_used:
-            return LedgerEntry.objects.get(shop_id=locked.shop_id, idempotency_key=idempotency_key)
-        if locked.pending + pending_points < 0:
+        # Lock the member first: a key always belongs to one member, so two retries of one
+        # operation queue on this lock, and the second finds the first's entry by its key.
+        balance, pending, last_sequence = _locked_balances(member.pk)
+        if pending + pending_points < 0:
             raise ValueError(
-                f"member {locked.customer_id} has {locked.pending} pending points, "
+                f"member {member.customer_id} has {pending} pending points, "
                 f"cannot take {-pending_points}"
             )
-        sequence = (locked.last_sequence or 0) + 1
-        entry = LedgerEntry.objects.create(
-            shop_id=locked.shop_id,
-            member=locked,
-            sequence=sequence,
-            prev_sequence=locked.last_sequence,
-            prev_balance=locked.balance,
-            prev_pending=locked.pending,
-            points=points,
-            pending_points=pending_points,
-            balance_after=locked.balance + points,
-            pending_after=locked.pending + pending_points,
-            reason=reason,
-            idempotency_key=idempotency_key,
-            order_id=order_id,
-            refund_id=refund_id,
-            available_at=available_at,
-            actor=actor[:255],
-            note=note,
+        sequence = (last_sequence or 0) + 1
+        entry = insert_if_absent(
+            LedgerEntry(
+                shop_id=member.shop_id,
+                member_id=member.pk,
+                sequence=sequence,
+                prev_sequence=last_sequence,
+                prev_balance=balance,
+                prev_pending=pending,
+                points=points,
+                pending_points=pending_points,
+                balance_after=balance + points,
+                pending_after=pending + pending_points,
+                reason=reason,
+                idempotency_key=idempotency_key,
+                order_id=order_id,
+                refund_id=refund_id,
+                available_at=available_at,
+                actor=actor[:255],
+                note=note,
+            ),
+            unique=("shop_id", "idempotency_key"),
         )
-        Member.objects.filter(pk=locked.pk).update(
-            balance=entry.balance_after, pending=entry.pending_after, last_sequence=sequence
-        )
+        if entry is None:
+            return LedgerEntry.objects.get(shop_id=member.shop_id, idempotency_key=idempotency_key)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE loyalty_member SET balance = %s, pending = %s, last_sequence = %s "
+                "WHERE id = %s",
+                [entry.balance_after, entry.pending_after, sequence, member.pk],
+            )
         member.balance = entry.balance_after
         member.pending = entry.pending_after
         member.last_sequence = sequence
         return entry
+
+
+LOCK_BALANCES = "SELECT balance, pending, last_sequence FROM loyalty_member WHERE id = %s"
+
+
+def _locked_balances(member_id: int) -> tuple[int, int, int | None]:
+    # SQLite has no FOR UPDATE; its write transactions are serialised anyway.
+    sql = LOCK_BALANCES + (" FOR UPDATE" if connection.features.has_select_for_update else "")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [member_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Member.DoesNotExist(f"no member {member_id}")
+    return row

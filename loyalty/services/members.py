@@ -11,6 +11,7 @@ from loyalty.models import LedgerEntry, Member, Reason, Shop
 
 from .ledger import points_record
 from .programs import program_for
+from .rows import insert_if_absent
 
 
 def member_from_customer(*, shop: Shop, customer: Customer) -> Member:
@@ -21,7 +22,6 @@ def member_from_customer(*, shop: Shop, customer: Customer) -> Member:
     """
     member = Member.objects.filter(shop=shop, customer_id=customer.customer_id).first()
     if member is None:
-        # Insert-if-absent without a savepoint: a concurrent delivery may make it first.
         made = Member(
             shop=shop,
             customer_id=customer.customer_id,
@@ -30,8 +30,12 @@ def member_from_customer(*, shop: Shop, customer: Customer) -> Member:
             last_name=customer.last_name,
             customer_updated_at=customer.updated_at,
         )
-        Member.objects.bulk_create([made], ignore_conflicts=True)
-        return Member.objects.get(shop=shop, customer_id=customer.customer_id)
+        member = insert_if_absent(made, unique=("shop_id", "customer_id"))
+        if member is not None:
+            member.shop = shop
+            return member
+        # A concurrent delivery made it first: carry on with theirs.
+        member = Member.objects.get(shop=shop, customer_id=customer.customer_id)
     if member.redacted_at is not None:
         return member
     changes = {

@@ -21,6 +21,7 @@ from loyalty.models import Order, Program, Reason, Refund, Shop
 from .ledger import points_record
 from .members import member_from_customer
 from .programs import program_for
+from .rows import insert_or_lock
 
 logger = logging.getLogger(__name__)
 
@@ -98,14 +99,9 @@ def _release(*, pk: int, now: datetime) -> int:
 
 
 def _locked_order(*, shop: Shop, order_id: int) -> Order:
-    # Insert-if-absent, then lock: two queries whether the order is new or not, and no
-    # savepoint (an order is usually new: its first webhook makes it).
-    Order.objects.bulk_create([Order(shop=shop, order_id=order_id)], ignore_conflicts=True)
-    return (
-        Order.objects.select_for_update(of=("self",))
-        .select_related("member")
-        .get(shop=shop, order_id=order_id)
-    )
+    order = insert_or_lock(Order(shop=shop, order_id=order_id), unique=("shop_id", "order_id"))
+    order.shop = shop
+    return order
 
 
 def _refund_store(*, order: Order, facts: RefundFacts) -> None:
