@@ -80,6 +80,9 @@ DRAMATIQ_BROKER_URL = env.str("DRAMATIQ_BROKER_URL", default="")
 # How long a stored delivery may sit unprocessed before the sweeper sends it again.
 WEBHOOK_SWEEP_AFTER_SECONDS = env.int("WEBHOOK_SWEEP_AFTER_SECONDS", default=60)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=12)
+# Worker processes lower their CPU priority by this much (0: not at all), so that on a
+# shared machine webhook intake keeps answering fast while a backlog drains.
+WORKER_NICE = env.int("WORKER_NICE", default=10)
 DRAMATIQ_CRONTAB = {
     "REDIS_URL": DRAMATIQ_BROKER_URL if DRAMATIQ_BROKER_URL.startswith("redis") else None,
     # A second scheduler (another machine's Procfile) waits for the lock instead of exiting.
