@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 
-from .server import create
+from .server import create, serve_in_foreground
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +22,8 @@ def main(argv: list[str] | None = None) -> int:
         "--api-key", default=os.environ.get("SHOPIFY_API_KEY", "perennial-demo-api-key")
     )
     parser.add_argument(
-        "--api-secret", default=os.environ.get("SHOPIFY_API_SECRET", "perennial-demo-api-secret")
+        "--api-secret",
+        default=os.environ.get("SHOPIFY_API_SECRET", "perennial-demo-api-secret-0123456789abcdef"),
     )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
@@ -34,18 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
     )
-    print(f"Shopify stand-in on {standin.url} for the app at {args.app_url}", flush=True)
-    print(f"  SHOPIFY_ADMIN_ORIGIN={standin.origin_template}", flush=True)
-    print(
-        f"  open the app: {standin.url}/shops/<shop>.myshopify.com/admin/apps/{args.api_key}",
-        flush=True,
-    )
-    try:
-        standin.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        standin.stop()
+    serve_in_foreground(standin, api_key=args.api_key)
     return 0
 
 

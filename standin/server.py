@@ -144,3 +144,20 @@ def start(
     )
     standin.start_thread()
     return standin
+
+
+def serve_in_foreground(standin: Standin, *, api_key: str) -> None:
+    """Say where the stand-in is and how to use it, then serve until interrupted."""
+    print(f"Shopify stand-in on {standin.url} for the app at {standin.state.app_url}", flush=True)
+    print(f"  run the app with SHOPIFY_ADMIN_ORIGIN={standin.origin_template}", flush=True)
+    print(
+        f"  open it as Shopify admin would: "
+        f"{standin.url}/shops/<shop>.myshopify.com/admin/apps/{api_key}",
+        flush=True,
+    )
+    try:
+        standin.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        standin.stop()

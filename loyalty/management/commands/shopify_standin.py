@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from standin.server import create
+from standin.server import create, serve_in_foreground
 
 
 class Command(BaseCommand):
@@ -26,15 +26,4 @@ class Command(BaseCommand):
             port=options["port"],
             scopes=settings.SHOPIFY_SCOPES,
         )
-        self.stdout.write(f"Shopify stand-in on {standin.url} for the app at {settings.APP_URL}")
-        self.stdout.write(f"  run the app with SHOPIFY_ADMIN_ORIGIN={standin.origin_template}")
-        self.stdout.write(
-            f"  open it as Shopify admin would: "
-            f"{standin.url}/shops/<shop>.myshopify.com/admin/apps/{settings.SHOPIFY_API_KEY}"
-        )
-        try:
-            standin.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            standin.stop()
+        serve_in_foreground(standin, api_key=settings.SHOPIFY_API_KEY)
