@@ -173,3 +173,22 @@ def test_deploying_with_the_demo_secrets_is_refused(settings):
     settings.SECRET_KEY = "a-real-secret-" + "x" * 40
     settings.SHOPIFY_API_SECRET = "shpss_" + "y" * 32
     assert "perennial.E001" not in {e.id for e in run_checks()}
+
+
+def test_redaction_scrubs_failed_deliveries_that_never_named_their_customer(client):
+    broken = order_payload(subtotal="10.00")
+    broken["current_subtotal_price_set"]["shop_money"]["amount"] = "garbled"
+    post(client, "orders/paid", broken, webhook_id="failed-order")
+    other = order_payload(order_id=77, customer_id=2002)
+    other["current_subtotal_price_set"]["shop_money"]["amount"] = "garbled"
+    post(client, "orders/paid", other, webhook_id="someone-else")
+    process_all()
+    assert Delivery.objects.get(webhook_id="failed-order").status == Status.FAILED
+    post(
+        client,
+        "customers/redact",
+        {"shop_id": 1, "shop_domain": SHOP, "customer": {"id": 1001}, "orders_to_redact": []},
+    )
+    process_all()
+    assert bytes(Delivery.objects.get(webhook_id="failed-order").body) == b'{"redacted": true}'
+    assert b"c2002@example.com" in bytes(Delivery.objects.get(webhook_id="someone-else").body)

@@ -9,7 +9,7 @@ from loyalty.earning.orders import PayloadError
 from loyalty.models import Member, Shop
 from loyalty.services import privacy
 
-from ..models import Delivery
+from ..models import Delivery, Status
 
 REDACTED_BODY = b'{"redacted": true}'
 
@@ -34,6 +34,16 @@ def customer_redact(*, shop: Shop, payload: Any, delivery: Delivery) -> None:
     Delivery.objects.filter(
         Q(customer_id=customer_id) | Q(order_id__in=order_ids), shop_domain=shop.domain
     ).exclude(pk=delivery.pk).update(body=REDACTED_BODY)
+    # Deliveries that failed before their handler could name the customer: read them.
+    unresolved = Delivery.objects.filter(
+        shop_domain=shop.domain,
+        customer_id__isnull=True,
+        status__in=[Status.FAILED, Status.SKIPPED, Status.DISMISSED],
+    ).exclude(pk=delivery.pk)
+    about_them = [
+        d.pk for d in unresolved.only("body") if _mentions(d.body, customer_id, order_ids)
+    ]
+    Delivery.objects.filter(pk__in=about_them).update(body=REDACTED_BODY)
     own_body = {"shop_domain": shop.domain, "customer": {"id": customer_id}}
     own_body["orders_to_redact"] = order_ids
     Delivery.objects.filter(pk=delivery.pk).update(body=json.dumps(own_body).encode())
@@ -48,6 +58,19 @@ def scrub_if_redacted(*, delivery: Delivery, member: Member | None) -> None:
     """A delivery about a customer the shop already redacted keeps none of their data."""
     if member is not None and member.redacted_at is not None:
         Delivery.objects.filter(pk=delivery.pk).update(body=REDACTED_BODY)
+
+
+def _mentions(body: bytes | memoryview, customer_id: int, order_ids: list[int]) -> bool:
+    """Whether a stored body is an order, refund or customer payload about this customer."""
+    try:
+        payload = json.loads(bytes(body))
+    except (ValueError, UnicodeDecodeError):
+        return False
+    if not isinstance(payload, dict):
+        return False
+    customer = payload.get("customer")
+    ids = {payload.get("id"), customer.get("id") if isinstance(customer, dict) else None}
+    return customer_id in ids or bool({payload.get("id"), payload.get("order_id")} & set(order_ids))
 
 
 def _customer_id(payload: Any) -> int:
