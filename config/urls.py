@@ -1,7 +1,8 @@
 from django.urls import include, path
 
+import webhooks.admin_api
 import webhooks.views
-from loyalty.admin import api, install, privacy, views
+from loyalty.admin import api, install, members, privacy, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,6 +16,19 @@ urlpatterns = [
         "api/admin/privacy-requests/<int:request_id>/export",
         privacy.privacy_request_export,
         name="privacy-request-export",
+    ),
+    path("api/admin/members", members.members, name="admin-members"),
+    path("api/admin/members/<int:customer_id>", members.member, name="admin-member"),
+    path(
+        "api/admin/members/<int:customer_id>/adjustments",
+        members.member_adjustments,
+        name="admin-member-adjustments",
+    ),
+    path("api/admin/deliveries", webhooks.admin_api.deliveries, name="admin-deliveries"),
+    path(
+        "api/admin/deliveries/<int:delivery_id>/replay",
+        webhooks.admin_api.delivery_replay_request,
+        name="admin-delivery-replay",
     ),
     path("webhooks", webhooks.views.intake, name="webhooks"),
     path("proxy/", include("loyalty.proxy.urls")),

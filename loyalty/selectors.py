@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.db.models import Count, F, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 
-from loyalty.models import Member, Shop
+from loyalty.models import LedgerEntry, Member, Shop
 
 
 def member_account(*, shop: Shop | None, customer_id: int) -> dict:
@@ -52,3 +52,58 @@ def ledger_drift(*, shop: Shop) -> list[dict]:
             "entries",
         )
     )
+
+
+MEMBERS_PAGE_SIZE = 50
+MEMBER_ENTRIES_SHOWN = 100
+# Shopify ids are positive 64-bit integers; a longer run of digits cannot be one.
+_LARGEST_ID = 2**63 - 1
+
+
+def members_search(
+    *, shop: Shop, q: str = "", after_id: int | None = None, limit: int = MEMBERS_PAGE_SIZE
+) -> tuple[list[Member], bool]:
+    """One page of a shop's members matching `q`, in member id order, after `after_id`.
+
+    `q` matches an email, first name or last name by prefix, ignoring case; all digits, it
+    also matches a customer id exactly; two words match a first name and a last name by
+    prefix ("ada love"). An empty `q` lists every member. Returns the page and whether
+    more members follow it. Each match is served by an index (migration 0004).
+    """
+    members = Member.objects.filter(shop=shop)
+    q = q.strip()
+    if q:
+        prefix = q.lower()
+        matches = (
+            Q(email_lower__startswith=prefix)
+            | Q(first_name_lower__startswith=prefix)
+            | Q(last_name_lower__startswith=prefix)
+        )
+        first, _, last = prefix.partition(" ")
+        if last.strip():
+            matches |= Q(
+                first_name_lower__startswith=first, last_name_lower__startswith=last.strip()
+            )
+        if q.isdigit() and int(q) <= _LARGEST_ID:
+            matches |= Q(customer_id=int(q))
+        members = members.alias(
+            email_lower=Lower("email"),
+            first_name_lower=Lower("first_name"),
+            last_name_lower=Lower("last_name"),
+        ).filter(matches)
+    if after_id is not None:
+        members = members.filter(id__gt=after_id)
+    page = list(members.order_by("id")[: limit + 1])
+    return page[:limit], len(page) > limit
+
+
+def member_find(*, shop: Shop, customer_id: int) -> Member | None:
+    """The shop's member for a customer id; None when this shop has no such member."""
+    if not 0 < customer_id <= _LARGEST_ID:
+        return None
+    return Member.objects.filter(shop=shop, customer_id=customer_id).first()
+
+
+def member_entries(*, member: Member, limit: int = MEMBER_ENTRIES_SHOWN) -> list[LedgerEntry]:
+    """A member's newest ledger entries, newest first."""
+    return list(LedgerEntry.objects.filter(member=member).order_by("-sequence")[:limit])

@@ -1,0 +1,165 @@
+"""Members in the embedded admin's JSON API: search, one member's history, adjustments."""
+
+import base64
+import binascii
+import json
+import uuid
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET, require_POST
+
+from loyalty import selectors
+from loyalty.admin.auth import embedded_api_view
+from loyalty.models import LedgerEntry, Member
+from loyalty.services.members import member_adjust
+
+LARGEST_ADJUSTMENT = 1_000_000
+LONGEST_REASON = 500
+# The ledger's key column holds 200 characters, "adjust:<customer id>:" included.
+LONGEST_IDEMPOTENCY_KEY = 150
+
+
+@require_GET
+@embedded_api_view
+def members(request: HttpRequest) -> JsonResponse:
+    """`?q=` searches by email, name or customer id; `?cursor=` continues a listing."""
+    cursor = request.GET.get("cursor", "")
+    after_id = None
+    if cursor:
+        after_id = _cursor_position(cursor)
+        if after_id is None:
+            return _errors({"cursor": ["This cursor is not one this API gave out; start over."]})
+    page, more = selectors.members_search(
+        shop=request.shop, q=request.GET.get("q", ""), after_id=after_id
+    )
+    return JsonResponse(
+        {
+            "members": [_member(member) for member in page],
+            "next_cursor": _cursor(page[-1].pk) if more else None,
+        }
+    )
+
+
+@require_GET
+@embedded_api_view
+def member(request: HttpRequest, customer_id: int) -> JsonResponse:
+    found = selectors.member_find(shop=request.shop, customer_id=customer_id)
+    if found is None:
+        return _not_found(customer_id)
+    entries = selectors.member_entries(member=found)
+    return JsonResponse({**_member(found), "entries": [_entry(entry) for entry in entries]})
+
+
+@require_POST
+@embedded_api_view
+def member_adjustments(request: HttpRequest, customer_id: int) -> JsonResponse:
+    """Add or take points by hand, with a reason; answers 201 with the entry and balance.
+
+    An `Idempotency-Key` header makes a retried request add nothing a second time.
+    """
+    found = selectors.member_find(shop=request.shop, customer_id=customer_id)
+    if found is None:
+        return _not_found(customer_id)
+    key = request.headers.get("Idempotency-Key", "").strip() or str(uuid.uuid4())
+    if len(key) > LONGEST_IDEMPOTENCY_KEY:
+        return _errors(
+            {"Idempotency-Key": [f"Use a key of at most {LONGEST_IDEMPOTENCY_KEY} characters."]}
+        )
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return _errors({"body": ["Send a JSON object with points and reason."]})
+    if not isinstance(body, dict):
+        return _errors({"body": ["Send a JSON object with points and reason."]})
+    errors = _adjustment_errors(body)
+    if errors:
+        return _errors(errors)
+    entry = member_adjust(
+        member=found,
+        points=body["points"],
+        reason=body["reason"],
+        actor=request.session_token.user_id,
+        # Scoped by customer: a key reused for another member must not find this entry.
+        key=f"{found.customer_id}:{key}",
+    )
+    found.refresh_from_db(fields=["balance", "pending"])
+    return JsonResponse(
+        {"entry": _entry(entry), "balance": found.balance, "pending": found.pending}, status=201
+    )
+
+
+def _adjustment_errors(body: dict) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    points = body.get("points")
+    # bool is an int in Python, not in JSON.
+    if not isinstance(points, int) or isinstance(points, bool):
+        errors["points"] = ["Enter a whole number of points, such as 100 or -50."]
+    elif points == 0:
+        errors["points"] = ["Enter a number of points other than 0."]
+    elif abs(points) > LARGEST_ADJUSTMENT:
+        errors["points"] = [
+            f"Adjust by at most {LARGEST_ADJUSTMENT:,} points at a time, up or down."
+        ]
+    reason = body.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        errors["reason"] = ["Say why the points change; the member's history shows it."]
+    elif len(reason.strip()) > LONGEST_REASON:
+        errors["reason"] = [f"Keep the reason to {LONGEST_REASON} characters or fewer."]
+    return errors
+
+
+def _member(member: Member) -> dict:
+    return {
+        "customer_id": str(member.customer_id),
+        "email": member.email,
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "balance": member.balance,
+        "pending": member.pending,
+        "member_since": member.created_at.isoformat(),
+    }
+
+
+def _entry(entry: LedgerEntry) -> dict:
+    return {
+        "id": entry.pk,
+        "at": entry.created_at.isoformat(),
+        "points": entry.points,
+        "pending_points": entry.pending_points,
+        "balance_after": entry.balance_after,
+        "reason": entry.reason,
+        "reason_label": entry.get_reason_display(),
+        # Strings, as Shopify's ids exceed what JavaScript numbers hold exactly.
+        "order_id": str(entry.order_id) if entry.order_id is not None else None,
+        "refund_id": str(entry.refund_id) if entry.refund_id is not None else None,
+        "actor": entry.actor,
+        "note": entry.note,
+    }
+
+
+def _cursor(member_id: int) -> str:
+    return base64.urlsafe_b64encode(f"m{member_id}".encode()).decode().rstrip("=")
+
+
+def _cursor_position(cursor: str) -> int | None:
+    """The member id a cursor points after; None for a cursor this API did not make."""
+    try:
+        decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, ValueError):
+        return None
+    digits = decoded.removeprefix("m")
+    if digits == decoded or not (digits.isascii() and digits.isdigit()) or len(digits) > 19:
+        return None
+    position = int(digits)
+    return position if position < 2**63 else None
+
+
+def _errors(errors: dict[str, list[str]]) -> JsonResponse:
+    return JsonResponse({"errors": errors}, status=400)
+
+
+def _not_found(customer_id: int) -> JsonResponse:
+    return JsonResponse(
+        {"errors": {"customer_id": [f"This shop has no member with customer id {customer_id}."]}},
+        status=404,
+    )
