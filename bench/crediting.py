@@ -319,11 +319,7 @@ def main() -> None:
     text = report(run, orders, args, machine)
     if args.profile:
         print(measure.profile_summary(PROFILE, within="process_delivery"))
-    print()
-    print(text)
-    if not args.no_write:
-        harness.write_section("crediting", text)
-        print(f"\nwritten to {harness.PERFORMANCE_MD.relative_to(harness.ROOT)}")
+    harness.publish("crediting", text, write=not args.no_write)
 
 
 if __name__ == "__main__":

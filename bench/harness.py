@@ -70,6 +70,15 @@ def section_markers(name: str) -> tuple[str, str]:
     return f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
 
 
+def publish(name: str, text: str, *, write: bool) -> None:
+    """Print a benchmark's report and, unless told not to, put it in PERFORMANCE.md."""
+    print()
+    print(text)
+    if write:
+        write_section(name, text)
+        print(f"\nwritten to {PERFORMANCE_MD.relative_to(ROOT)}")
+
+
 def write_section(name: str, text: str) -> None:
     """Replace this benchmark's section of docs/PERFORMANCE.md (append it if absent)."""
     start, end = section_markers(name)

@@ -424,11 +424,7 @@ def main() -> None:
     text = report(results, args, machine, body_bytes)
     if args.profile:
         print(measure.profile_summary(PROFILE, within="intake"))
-    print()
-    print(text)
-    if not args.no_write:
-        harness.write_section("intake", text)
-        print(f"\nwritten to {harness.PERFORMANCE_MD.relative_to(harness.ROOT)}")
+    harness.publish("intake", text, write=not args.no_write)
 
 
 if __name__ == "__main__":
