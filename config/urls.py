@@ -3,6 +3,8 @@ from django.urls import include, path
 import webhooks.admin_api
 import webhooks.views
 from loyalty.admin import api, install, members, privacy, views
+from loyalty.admin import program as admin_program
+from loyalty.admin import rewards as admin_rewards
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +19,7 @@ urlpatterns = [
         privacy.privacy_request_export,
         name="privacy-request-export",
     ),
+    path("api/admin/program", admin_program.program, name="admin-program"),
     path("api/admin/members", members.members, name="admin-members"),
     path("api/admin/members/<int:customer_id>", members.member, name="admin-member"),
     path(
@@ -30,6 +33,8 @@ urlpatterns = [
         webhooks.admin_api.delivery_replay_request,
         name="admin-delivery-replay",
     ),
+    path("api/admin/rewards", admin_rewards.rewards, name="admin-rewards"),
+    path("api/admin/rewards/<int:reward_id>", admin_rewards.reward, name="admin-reward"),
     path("webhooks", webhooks.views.intake, name="webhooks"),
     path("proxy/", include("loyalty.proxy.urls")),
 ]

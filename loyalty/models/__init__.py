@@ -3,6 +3,7 @@ from .member import Member
 from .order import Order, Refund
 from .privacy import PrivacyRequest
 from .program import Program, Rounding
+from .reward import Reward, RewardKind
 from .shop import Shop, is_shop_domain
 
 __all__ = [
@@ -13,6 +14,8 @@ __all__ = [
     "Program",
     "Reason",
     "Refund",
+    "Reward",
+    "RewardKind",
     "Rounding",
     "Shop",
     "is_shop_domain",

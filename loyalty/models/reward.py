@@ -1,0 +1,99 @@
+from decimal import Decimal
+
+from django.db import models
+
+from .shop import Shop
+
+
+class RewardKind(models.TextChoices):
+    AMOUNT_OFF = "amount_off", "Amount off"
+    PERCENT_OFF = "percent_off", "Percent off"
+    FREE_SHIPPING = "free_shipping", "Free shipping"
+    FREE_PRODUCT = "free_product", "Free product"
+    STORE_CREDIT = "store_credit", "Store credit"
+
+
+# Kinds whose value is not a number the merchant chooses: it is always 0.
+VALUELESS_KINDS = (RewardKind.FREE_SHIPPING, RewardKind.FREE_PRODUCT)
+
+
+class Reward(models.Model):
+    """One entry of a shop's rewards catalogue: what members can spend their points on.
+
+    Deleting a reward only sets `deleted_at`: redemptions will refer to it, so the row stays
+    while it leaves the catalogue.
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="rewards")
+    kind = models.CharField(max_length=16, choices=RewardKind.choices)
+    # Blank: the catalogue shows a title made from kind and value (`title`).
+    name = models.CharField(max_length=100, blank=True, default="")
+    points_cost = models.PositiveIntegerField()
+    # An amount in the shop's currency, or a percent for percent_off; 0 when valueless.
+    value = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    minimum_subtotal = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    expires_after_days = models.PositiveIntegerField(null=True, blank=True)
+    # The Shopify product a free_product reward gives.
+    product_id = models.BigIntegerField(null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "points_cost", "id"], name="reward_catalogue")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=RewardKind.values), name="reward_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(points_cost__gt=0), name="reward_points_cost_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(value__gte=0), name="reward_value_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=RewardKind.PERCENT_OFF) | models.Q(value__lte=100),
+                name="reward_percent_at_most_100",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind__in=VALUELESS_KINDS) | models.Q(value=0),
+                name="reward_valueless_kind_has_no_value",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=RewardKind.FREE_PRODUCT)
+                | models.Q(product_id__isnull=False),
+                name="reward_free_product_has_product",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(minimum_subtotal__isnull=True)
+                | models.Q(minimum_subtotal__gte=0),
+                name="reward_minimum_subtotal_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_after_days__isnull=True)
+                | models.Q(expires_after_days__gt=0),
+                name="reward_expiry_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.points_cost} points ({self.shop_id})"
+
+    def title(self, currency: str) -> str:
+        """The merchant's name for the reward, or one made from its kind and value."""
+        if self.name:
+            return self.name
+        amount = f"{self.value:.2f} {currency}"
+        return {
+            RewardKind.AMOUNT_OFF: f"{amount} off",
+            RewardKind.PERCENT_OFF: f"{percent_text(self.value)}% off",
+            RewardKind.FREE_SHIPPING: "Free shipping",
+            RewardKind.FREE_PRODUCT: "Free product",
+            RewardKind.STORE_CREDIT: f"{amount} store credit",
+        }[self.kind]
+
+
+def percent_text(value: Decimal) -> str:
+    """A percent without trailing zeros or exponent: 10.00 -> "10", 12.50 -> "12.5"."""
+    return format(value.normalize(), "f")
