@@ -2,7 +2,7 @@ from django.urls import include, path
 
 import webhooks.admin_api
 import webhooks.views
-from loyalty.admin import api, install, members, privacy, views
+from loyalty.admin import api, exports, imports, install, members, privacy, views
 from loyalty.admin import program as admin_program
 from loyalty.admin import rewards as admin_rewards
 
@@ -35,6 +35,10 @@ urlpatterns = [
     ),
     path("api/admin/rewards", admin_rewards.rewards, name="admin-rewards"),
     path("api/admin/rewards/<int:reward_id>", admin_rewards.reward, name="admin-reward"),
+    path("api/admin/exports/members.csv", exports.members_csv, name="admin-export-members"),
+    path("api/admin/exports/ledger.csv", exports.ledger_csv, name="admin-export-ledger"),
+    path("api/admin/imports/members", imports.member_imports, name="admin-member-imports"),
+    path("api/admin/imports/<int:import_id>", imports.member_import, name="admin-member-import"),
     path("webhooks", webhooks.views.intake, name="webhooks"),
     path("proxy/", include("loyalty.proxy.urls")),
 ]

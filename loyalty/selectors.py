@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
+
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, Lower
 
@@ -107,3 +110,53 @@ def member_find(*, shop: Shop, customer_id: int) -> Member | None:
 def member_entries(*, member: Member, limit: int = MEMBER_ENTRIES_SHOWN) -> list[LedgerEntry]:
     """A member's newest ledger entries, newest first."""
     return list(LedgerEntry.objects.filter(member=member).order_by("-sequence")[:limit])
+
+
+EXPORT_PAGE_SIZE = 2000
+
+
+def members_export_pages(
+    *, shop: Shop, page_size: int = EXPORT_PAGE_SIZE
+) -> Iterator[list[Member]]:
+    """Every member of a shop in member id order, one page at a time.
+
+    Pages are read by keyset (id after the last one seen), each in its own short query, so
+    an export of a million members holds one page in memory and no long-lived cursor.
+    """
+    members = Member.objects.filter(shop=shop).order_by("id")
+    last_id = 0
+    while page := list(members.filter(id__gt=last_id)[:page_size]):
+        yield page
+        last_id = page[-1].pk
+
+
+def ledger_export_pages(
+    *, shop: Shop, start: datetime, end: datetime, page_size: int = EXPORT_PAGE_SIZE
+) -> Iterator[list[dict]]:
+    """A shop's ledger entries made in [start, end), in entry id order, a page at a time.
+
+    Each entry is a dict of its columns with the member's `customer_id`. Read by keyset
+    like `members_export_pages`.
+    """
+    entries = (
+        LedgerEntry.objects.filter(shop=shop, created_at__gte=start, created_at__lt=end)
+        .order_by("id")
+        .values(
+            "id",
+            "created_at",
+            "member__customer_id",
+            "points",
+            "pending_points",
+            "balance_after",
+            "pending_after",
+            "reason",
+            "order_id",
+            "refund_id",
+            "actor",
+            "note",
+        )
+    )
+    last_id = 0
+    while page := list(entries.filter(id__gt=last_id)[:page_size]):
+        yield page
+        last_id = page[-1]["id"]
