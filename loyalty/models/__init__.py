@@ -1,5 +1,6 @@
 from .ledger import LedgerEntry, Reason
 from .member import Member
+from .member_import import ImportStatus, MemberImport
 from .order import Order, Refund
 from .privacy import PrivacyRequest
 from .program import Program, Rounding
@@ -7,8 +8,10 @@ from .reward import Reward, RewardKind
 from .shop import Shop, is_shop_domain
 
 __all__ = [
+    "ImportStatus",
     "LedgerEntry",
     "Member",
+    "MemberImport",
     "Order",
     "PrivacyRequest",
     "Program",

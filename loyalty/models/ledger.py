@@ -11,6 +11,7 @@ class Reason(models.TextChoices):
     POINTS_RELEASED = "points_released", "Pending points became available"
     SIGNUP_BONUS = "signup_bonus", "Signup bonus"
     MANUAL_ADJUSTMENT = "manual_adjustment", "Adjusted by the store"
+    IMPORTED = "imported", "Starting balance imported"
 
 
 class LedgerEntry(models.Model):
