@@ -87,7 +87,7 @@ def members_search(
             matches |= Q(
                 first_name_lower__startswith=first, last_name_lower__startswith=last.strip()
             )
-        if q.isdigit() and int(q) <= _LARGEST_ID:
+        if q.isascii() and q.isdigit() and int(q) <= _LARGEST_ID:
             matches |= Q(customer_id=int(q))
         members = members.alias(
             email_lower=Lower("email"),

@@ -302,3 +302,30 @@ def test_without_a_session_token_every_member_endpoint_asks_for_a_new_one(client
             assert response.status_code == 401
             assert response["X-Shopify-Retry-Invalid-Session-Request"] == "1"
     assert LedgerEntry.objects.count() == 0
+
+
+def test_edge_inputs_get_clear_errors_not_500s(client, shops):
+    """NUL characters, non-ASCII digits and a balance past 32 bits are 400s, not crashes."""
+    from loyalty.services.ledger import LARGEST_BALANCE
+
+    alice, _ = shops
+    someone = member(alice, 5)
+    assert client.get("/api/admin/members", {"q": "²"}, headers=as_merchant()).status_code == 200
+    nul = client.post(
+        "/api/admin/members/5/adjustments",
+        data={"points": 5, "reason": "a\x00b"},
+        content_type="application/json",
+        headers=as_merchant(),
+    )
+    assert nul.status_code == 400 and "reason" in nul.json()["errors"]
+    points_record(
+        member=someone, points=LARGEST_BALANCE - 10, reason="imported", idempotency_key="big"
+    )
+    too_much = client.post(
+        "/api/admin/members/5/adjustments",
+        data={"points": 11, "reason": "bonus"},
+        content_type="application/json",
+        headers=as_merchant(),
+    )
+    assert too_much.status_code == 400 and "points" in too_much.json()["errors"]
+    assert Member.objects.get(pk=someone.pk).balance == LARGEST_BALANCE - 10

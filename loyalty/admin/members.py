@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from loyalty import selectors
 from loyalty.admin.auth import embedded_api_view
 from loyalty.models import LedgerEntry, Member
+from loyalty.services.ledger import BalanceOutOfRange
 from loyalty.services.members import member_adjust
 
 LARGEST_ADJUSTMENT = 1_000_000
@@ -74,14 +75,17 @@ def member_adjustments(request: HttpRequest, customer_id: int) -> JsonResponse:
     errors = _adjustment_errors(body)
     if errors:
         return _errors(errors)
-    entry = member_adjust(
-        member=found,
-        points=body["points"],
-        reason=body["reason"],
-        actor=request.session_token.user_id,
-        # Scoped by customer: a key reused for another member must not find this entry.
-        key=f"{found.customer_id}:{key}",
-    )
+    try:
+        entry = member_adjust(
+            member=found,
+            points=body["points"],
+            reason=body["reason"],
+            actor=request.session_token.user_id,
+            # Scoped by customer: a key reused for another member must not find this entry.
+            key=f"{found.customer_id}:{key}",
+        )
+    except BalanceOutOfRange as exc:
+        return _errors({"points": [str(exc)]})
     found.refresh_from_db(fields=["balance", "pending"])
     return JsonResponse(
         {"entry": _entry(entry), "balance": found.balance, "pending": found.pending}, status=201
@@ -103,6 +107,8 @@ def _adjustment_errors(body: dict) -> dict[str, list[str]]:
     reason = body.get("reason")
     if not isinstance(reason, str) or not reason.strip():
         errors["reason"] = ["Say why the points change; the member's history shows it."]
+    elif "\x00" in reason:
+        errors["reason"] = ["Remove the NUL character from the reason."]
     elif len(reason.strip()) > LONGEST_REASON:
         errors["reason"] = [f"Keep the reason to {LONGEST_REASON} characters or fewer."]
     return errors

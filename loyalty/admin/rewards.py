@@ -108,6 +108,8 @@ def _name(sent) -> tuple[str | None, str]:
         return None, ""
     if not isinstance(sent, str):
         return None, "Enter the name as text, or leave it empty for one made from the value."
+    if "\x00" in sent:
+        return None, "Remove the NUL character from the name."
     if len(sent.strip()) > LONGEST_NAME:
         return None, f"Keep the name to {LONGEST_NAME} characters or fewer."
     return sent.strip(), ""

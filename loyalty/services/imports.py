@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -48,6 +49,8 @@ def member_import_create(*, shop: Shop, csv_bytes: bytes) -> MemberImport:
         csv_text = csv_bytes.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFileError("The file is not UTF-8 text; save it as CSV UTF-8.") from exc
+    if "\x00" in csv_text:
+        raise ImportFileError("The file holds NUL characters; save it again as CSV text.")
     rows = _rows(csv_text)
     try:
         _, header = next(rows, (0, None))
@@ -67,6 +70,21 @@ def member_import_create(*, shop: Shop, csv_bytes: bytes) -> MemberImport:
     return MemberImport.objects.create(shop=shop, csv_text=csv_text, total=total)
 
 
+def member_imports_stale(*, now: datetime | None = None) -> list[int]:
+    """Imports to send again: queued for over 2 minutes (their message was lost), or
+    running for over 2 hours (past the job's 1-hour limit: their worker was killed), which
+    are put back in the queue first."""
+    now = now or timezone.now()
+    MemberImport.objects.filter(
+        status=ImportStatus.RUNNING, created_at__lte=now - timedelta(hours=2)
+    ).update(status=ImportStatus.QUEUED)
+    return list(
+        MemberImport.objects.filter(
+            status=ImportStatus.QUEUED, created_at__lte=now - timedelta(minutes=2)
+        ).values_list("pk", flat=True)[:100]
+    )
+
+
 def member_import_run(*, import_id: int) -> MemberImport:
     """Validate an import's rows and create or update each good row's member with its points.
 
@@ -75,15 +93,16 @@ def member_import_run(*, import_id: int) -> MemberImport:
     nothing more. An import already done or failed is left as it is. An unexpected error
     marks the import failed, with the error, and is raised again.
     """
-    started = MemberImport.objects.filter(
-        pk=import_id, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
-    ).update(status=ImportStatus.RUNNING, processed=0, imported=0, rejected=[], rejected_count=0)
+    # Only a queued import starts: of two messages for one import, one run wins.
+    started = MemberImport.objects.filter(pk=import_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, processed=0, imported=0, rejected=[], rejected_count=0
+    )
     member_import = MemberImport.objects.select_related("shop").get(pk=import_id)
     if not started:
         return member_import
     try:
         _import_rows(member_import)
-    except Exception as exc:
+    except BaseException as exc:  # a job time limit is a BaseException, and fails it too
         MemberImport.objects.filter(pk=import_id).update(
             status=ImportStatus.FAILED,
             error=f"{type(exc).__name__}: {exc}",

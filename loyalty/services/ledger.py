@@ -10,6 +10,13 @@ from loyalty.models import LedgerEntry, Member
 
 from .rows import insert_if_absent
 
+# Balances are 32-bit integers in the database.
+LARGEST_BALANCE = 2**31 - 1
+
+
+class BalanceOutOfRange(ValueError):
+    """An entry would take a balance past what the database can hold."""
+
 
 def points_record(
     *,
@@ -43,6 +50,13 @@ def points_record(
             raise ValueError(
                 f"member {member.customer_id} has {pending} pending points, "
                 f"cannot take {-pending_points}"
+            )
+        if not -LARGEST_BALANCE <= balance + points <= LARGEST_BALANCE or (
+            pending + pending_points > LARGEST_BALANCE
+        ):
+            raise BalanceOutOfRange(
+                f"This would take member {member.customer_id}'s points past "
+                f"{LARGEST_BALANCE:,}, the most a balance can hold."
             )
         sequence = (last_sequence or 0) + 1
         entry = insert_if_absent(

@@ -75,18 +75,21 @@ def signup_bonus_award(*, member: Member) -> LedgerEntry | None:
 def member_adjust(*, member: Member, points: int, reason: str, actor: str, key: str) -> LedgerEntry:
     """A manual change by the store, recorded with who made it and why.
 
-    `key` makes a retried request safe (the admin sends one per submitted form).
+    `key` makes a retried request safe (the admin sends one per submitted form). Raises
+    ledger.BalanceOutOfRange for a change the balance cannot hold; nothing is written.
     """
     if not reason.strip():
         raise ValueError("an adjustment needs a reason")
-    return points_record(
-        member=member,
-        points=points,
-        reason=Reason.MANUAL_ADJUSTMENT,
-        idempotency_key=f"adjust:{key}",
-        actor=actor,
-        note=reason.strip(),
-    )
+    # Its own savepoint: a refused adjustment leaves a caller's transaction usable.
+    with transaction.atomic():
+        return points_record(
+            member=member,
+            points=points,
+            reason=Reason.MANUAL_ADJUSTMENT,
+            idempotency_key=f"adjust:{key}",
+            actor=actor,
+            note=reason.strip(),
+        )
 
 
 def member_redact(*, shop: Shop, customer_id: int) -> Member:
