@@ -32,3 +32,15 @@ def _empty_job_queues():
 
     broker.flush_all()
     yield
+
+
+@pytest.fixture
+def admin_settings(settings):
+    """The app's key and secret as the tests' session tokens are signed; no Shopify calls
+    (an installed shop needs none)."""
+    from tests.shopify_signing import API_KEY, API_SECRET
+
+    settings.SHOPIFY_API_KEY = API_KEY
+    settings.SHOPIFY_API_SECRET = API_SECRET
+    settings.SHOPIFY_ADMIN_ORIGIN = "http://127.0.0.1:9/{shop}"
+    return settings

@@ -41,3 +41,12 @@ def session_token(
         else:
             claims[name] = value
     return jwt.encode(claims, secret, algorithm="HS256")
+
+
+ALICE = "alice.myshopify.com"
+BOB = "bob.myshopify.com"
+
+
+def as_merchant(shop: str = ALICE, sub: str = "42") -> dict[str, str]:
+    """The Authorization header App Bridge sends for a staff member of `shop`."""
+    return {"Authorization": f"Bearer {session_token(shop=shop, sub=sub)}"}

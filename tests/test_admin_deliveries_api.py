@@ -5,15 +5,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.shopify_signing import API_KEY, API_SECRET, session_token
+from tests.shopify_signing import ALICE, BOB, as_merchant
 from tests.test_embedded_admin import installed_shop
 from webhooks.models import Delivery, Status
 from webhooks.processing import delivery_process
 
 pytestmark = pytest.mark.django_db
 
-ALICE = "alice.myshopify.com"
-BOB = "bob.myshopify.com"
 TRACEBACK = (
     "Traceback (most recent call last):\n"
     '  File "webhooks/handlers/orders.py", line 12, in order_paid\n'
@@ -22,10 +20,7 @@ TRACEBACK = (
 
 
 @pytest.fixture
-def shops(settings):
-    settings.SHOPIFY_API_KEY = API_KEY
-    settings.SHOPIFY_API_SECRET = API_SECRET
-    settings.SHOPIFY_ADMIN_ORIGIN = "http://127.0.0.1:9/{shop}"
+def shops(admin_settings):
     return installed_shop(ALICE, "Alice"), installed_shop(BOB, "Bob")
 
 
@@ -35,10 +30,6 @@ def sent(monkeypatch):
     ids: list[int] = []
     monkeypatch.setattr("webhooks.admin_api.delivery_enqueue", ids.append)
     return ids
-
-
-def as_merchant(shop: str = ALICE) -> dict:
-    return {"Authorization": f"Bearer {session_token(shop=shop)}"}
 
 
 def delivery(shop_domain=ALICE, status=Status.FAILED, minutes_ago=0, **fields) -> Delivery:

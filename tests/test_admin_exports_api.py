@@ -12,8 +12,7 @@ from django.utils import timezone
 from loyalty import selectors
 from loyalty.models import LedgerEntry, Member, Reason
 from loyalty.services.ledger import points_record
-from tests.shopify_signing import API_KEY, API_SECRET, session_token
-from tests.test_admin_members_api import ALICE, BOB, as_merchant
+from tests.shopify_signing import ALICE, BOB, as_merchant, session_token
 from tests.test_embedded_admin import installed_shop
 
 pytestmark = pytest.mark.django_db
@@ -27,10 +26,7 @@ LEDGER_HEADER = ["entry_id", "at", "customer_id", "points", "pending_points", "b
 
 
 @pytest.fixture
-def shops(settings):
-    settings.SHOPIFY_API_KEY = API_KEY
-    settings.SHOPIFY_API_SECRET = API_SECRET
-    settings.SHOPIFY_ADMIN_ORIGIN = "http://127.0.0.1:9/{shop}"
+def shops(admin_settings):
     return installed_shop(ALICE, "Alice's Garden"), installed_shop(BOB, "Bob")
 
 

@@ -7,8 +7,8 @@ from loyalty.models import ImportStatus, LedgerEntry, Member, MemberImport, Reas
 from loyalty.services import imports
 from loyalty.services.imports import member_import_run
 from loyalty.services.members import member_redact
-from tests.shopify_signing import API_KEY, API_SECRET
-from tests.test_admin_members_api import ALICE, BOB, as_merchant, member
+from tests.shopify_signing import ALICE, BOB, as_merchant
+from tests.test_admin_members_api import member
 from tests.test_embedded_admin import installed_shop
 
 pytestmark = pytest.mark.django_db
@@ -28,10 +28,7 @@ GOOD_AND_BAD = HEADER + (
 
 
 @pytest.fixture
-def shops(settings):
-    settings.SHOPIFY_API_KEY = API_KEY
-    settings.SHOPIFY_API_SECRET = API_SECRET
-    settings.SHOPIFY_ADMIN_ORIGIN = "http://127.0.0.1:9/{shop}"
+def shops(admin_settings):
     return installed_shop(ALICE, "Alice"), installed_shop(BOB, "Bob")
 
 

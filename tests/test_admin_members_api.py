@@ -7,30 +7,15 @@ import pytest
 from loyalty.models import LedgerEntry, Member, Reason
 from loyalty.services.ledger import points_record
 from loyalty.services.members import member_redact
-from tests.shopify_signing import API_KEY, API_SECRET, session_token
+from tests.shopify_signing import ALICE, BOB, as_merchant, session_token
 from tests.test_embedded_admin import installed_shop
 
 pytestmark = pytest.mark.django_db
-
-ALICE = "alice.myshopify.com"
-BOB = "bob.myshopify.com"
-
-
-@pytest.fixture
-def admin_settings(settings):
-    settings.SHOPIFY_API_KEY = API_KEY
-    settings.SHOPIFY_API_SECRET = API_SECRET
-    settings.SHOPIFY_ADMIN_ORIGIN = "http://127.0.0.1:9/{shop}"
-    return settings
 
 
 @pytest.fixture
 def shops(admin_settings):
     return installed_shop(ALICE, "Alice"), installed_shop(BOB, "Bob")
-
-
-def as_merchant(shop: str = ALICE, sub: str = "42") -> dict:
-    return {"Authorization": f"Bearer {session_token(shop=shop, sub=sub)}"}
 
 
 def member(shop, customer_id, email="", first_name="", last_name="") -> Member:

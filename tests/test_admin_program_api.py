@@ -9,13 +9,11 @@ from loyalty.earning.orders import order_facts
 from loyalty.models import Member, Program
 from loyalty.services.orders import order_settle
 from tests.factories import order_payload
-from tests.shopify_signing import API_KEY, API_SECRET, session_token
+from tests.shopify_signing import ALICE, BOB, as_merchant, session_token
 from tests.test_embedded_admin import installed_shop
 
 pytestmark = pytest.mark.django_db
 
-ALICE = "alice.myshopify.com"
-BOB = "bob.myshopify.com"
 
 DEFAULTS = {
     "points_per_unit": "1",
@@ -27,15 +25,8 @@ DEFAULTS = {
 
 
 @pytest.fixture
-def shops(settings):
-    settings.SHOPIFY_API_KEY = API_KEY
-    settings.SHOPIFY_API_SECRET = API_SECRET
-    settings.SHOPIFY_ADMIN_ORIGIN = "http://127.0.0.1:9/{shop}"
+def shops(admin_settings):
     return installed_shop(ALICE, "Alice"), installed_shop(BOB, "Bob")
-
-
-def as_merchant(shop: str = ALICE) -> dict:
-    return {"Authorization": f"Bearer {session_token(shop=shop)}"}
 
 
 def read(client, shop=ALICE) -> dict:

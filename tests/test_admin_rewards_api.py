@@ -7,25 +7,15 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from loyalty.models import Reward
-from tests.shopify_signing import API_KEY, API_SECRET, session_token
+from tests.shopify_signing import ALICE, BOB, as_merchant
 from tests.test_embedded_admin import installed_shop
 
 pytestmark = pytest.mark.django_db
 
-ALICE = "alice.myshopify.com"
-BOB = "bob.myshopify.com"
-
 
 @pytest.fixture
-def shops(settings):
-    settings.SHOPIFY_API_KEY = API_KEY
-    settings.SHOPIFY_API_SECRET = API_SECRET
-    settings.SHOPIFY_ADMIN_ORIGIN = "http://127.0.0.1:9/{shop}"
+def shops(admin_settings):
     return installed_shop(ALICE, "Alice", currency="EUR"), installed_shop(BOB, "Bob")
-
-
-def as_merchant(shop: str = ALICE) -> dict:
-    return {"Authorization": f"Bearer {session_token(shop=shop, sub='42')}"}
 
 
 def send(client, method, path, body=None, shop=ALICE):

@@ -10,7 +10,7 @@ from loyalty.models import Member, PrivacyRequest
 from loyalty.services.privacy import customer_data_export
 from tests import factories
 from tests.factories import order_payload
-from tests.shopify_signing import API_KEY, API_SECRET, session_token
+from tests.shopify_signing import session_token
 from tests.test_embedded_admin import installed_shop
 from tests.test_webhook_intake import post, process_all
 from webhooks.models import Delivery, Status
@@ -63,14 +63,6 @@ def test_check_ledger_reports_drift(client):
         ):
             connection.check_constraints()
     Member.objects.filter(customer_id=1001).update(balance=10)
-
-
-@pytest.fixture
-def admin_settings(settings):
-    settings.SHOPIFY_API_KEY = API_KEY
-    settings.SHOPIFY_API_SECRET = API_SECRET
-    settings.SHOPIFY_ADMIN_ORIGIN = "http://127.0.0.1:9/{shop}"
-    return settings
 
 
 def test_merchant_downloads_a_data_request_export_and_no_other_shops(client, admin_settings):
