@@ -20,6 +20,7 @@ urlpatterns = [
         name="privacy-request-export",
     ),
     path("api/admin/program", admin_program.program, name="admin-program"),
+    path("api/admin/program/preview", admin_program.preview, name="admin-program-preview"),
     path("api/admin/members", members.members, name="admin-members"),
     path("api/admin/members/<int:customer_id>", members.member, name="admin-member"),
     path(

@@ -1,13 +1,15 @@
-"""The loyalty program's settings in the embedded admin's JSON API."""
+"""The loyalty program's settings in the embedded admin's JSON API, and their live preview."""
 
 import json
 from decimal import Decimal
+from typing import Any
 
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from loyalty.admin.auth import embedded_api_view
-from loyalty.admin.program_fields import program_changes
+from loyalty.admin.program_fields import plain_decimal, program_changes
+from loyalty.earning.orders import MAX_AMOUNT
 from loyalty.models import Program, RewardKind, Shop
 from loyalty.models.reward import percent_text
 from loyalty.services.programs import (
@@ -15,9 +17,14 @@ from loyalty.services.programs import (
     ProgramInvalid,
     program_for,
     program_friend_reward,
+    program_preview,
     program_tiers,
     program_update,
 )
+
+ORDER_SOURCES = ("web", "pos")
+ORDER_FIELDS = ("subtotal", "source")
+PREVIEW_FIELDS = ("program", "order")
 
 
 @require_http_methods(["GET", "PUT"])
@@ -37,6 +44,66 @@ def program(request: HttpRequest) -> JsonResponse:
     except ProgramInvalid as exc:
         return _errors(exc.errors)
     return JsonResponse(_program(request.shop, saved))
+
+
+@require_POST
+@embedded_api_view
+def preview(request: HttpRequest) -> JsonResponse:
+    """What a shopper earns for an example order under the saved program with unsaved
+    changes applied; saves nothing."""
+    body = _json_object(request.body)
+    if body is None:
+        return _errors({"body": ['Send a JSON object such as {"order": {"subtotal": "100.00"}}.']})
+    errors: dict[str, list[str]] = {}
+    for key in body:
+        if key not in PREVIEW_FIELDS:
+            errors[key] = [f"Send only {' and '.join(PREVIEW_FIELDS)}; leave {key!r} out."]
+    draft = body.get("program", {})
+    changes: dict[str, Any] = {}
+    if isinstance(draft, dict):
+        changes, program_errors = program_changes(draft, prefix="program.")
+        errors.update(program_errors)
+    else:
+        errors["program"] = ["Send the unsaved program settings as an object, or {} for none."]
+    order, order_errors = _example_order(body.get("order"))
+    errors.update(order_errors)
+    if errors:
+        return _errors(errors)
+    try:
+        preview = program_preview(shop=request.shop, changes=changes, **order)
+    except ProgramInvalid as exc:
+        return _errors({f"program.{key}": messages for key, messages in exc.errors.items()})
+    return JsonResponse(
+        {
+            "points": preview.points,
+            "pending_days": preview.pending_days,
+            "by_tier": [{"tier": name, "points": points} for name, points in preview.by_tier],
+        }
+    )
+
+
+def _example_order(sent: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The preview's example order as program_preview's arguments, and its errors."""
+    if not isinstance(sent, dict):
+        return {}, {
+            "order": ['Send the example order as an object, such as {"subtotal": "100.00"}.']
+        }
+    errors: dict[str, list[str]] = {}
+    for key in sent:
+        if key not in ORDER_FIELDS:
+            errors[f"order.{key}"] = [f"An example order has only {' and '.join(ORDER_FIELDS)}."]
+    subtotal = plain_decimal(
+        sent.get("subtotal"), smallest=Decimal(0), largest=MAX_AMOUNT, places=2
+    )
+    if subtotal is None:
+        errors["order.subtotal"] = [
+            f"Enter the order's subtotal after discounts, before shipping and tax, from 0 to "
+            f'{MAX_AMOUNT:,} with at most 2 decimals, such as "100.00".'
+        ]
+    source = sent.get("source", "web")
+    if source not in ORDER_SOURCES:
+        errors["order.source"] = ['Choose "web" (online store) or "pos" (Shopify POS).']
+    return {"subtotal": subtotal, "source": source}, errors
 
 
 def _json_object(body: bytes) -> dict | None:
