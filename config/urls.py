@@ -3,6 +3,7 @@ from django.urls import include, path
 import webhooks.admin_api
 import webhooks.views
 from loyalty.admin import api, exports, imports, install, members, privacy, views
+from loyalty.admin import integrations as admin_integrations
 from loyalty.admin import program as admin_program
 from loyalty.admin import rewards as admin_rewards
 
@@ -20,6 +21,7 @@ urlpatterns = [
         name="privacy-request-export",
     ),
     path("api/admin/program", admin_program.program, name="admin-program"),
+    path("api/admin/program/preview", admin_program.preview, name="admin-program-preview"),
     path("api/admin/members", members.members, name="admin-members"),
     path("api/admin/members/<int:customer_id>", members.member, name="admin-member"),
     path(
@@ -39,6 +41,12 @@ urlpatterns = [
     path("api/admin/exports/ledger.csv", exports.ledger_csv, name="admin-export-ledger"),
     path("api/admin/imports/members", imports.member_imports, name="admin-member-imports"),
     path("api/admin/imports/<int:import_id>", imports.member_import, name="admin-member-import"),
+    path("api/admin/integrations", admin_integrations.integrations, name="admin-integrations"),
+    path(
+        "api/admin/integrations/rotate-secret",
+        admin_integrations.rotate_secret,
+        name="admin-integrations-rotate-secret",
+    ),
     path("webhooks", webhooks.views.intake, name="webhooks"),
     path("proxy/", include("loyalty.proxy.urls")),
 ]
