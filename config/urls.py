@@ -3,6 +3,7 @@ from django.urls import include, path
 import webhooks.admin_api
 import webhooks.views
 from loyalty.admin import api, exports, imports, install, members, privacy, views
+from loyalty.admin import onboarding as admin_onboarding
 from loyalty.admin import program as admin_program
 from loyalty.admin import rewards as admin_rewards
 from loyalty.admin import widget as admin_widget
@@ -41,6 +42,12 @@ urlpatterns = [
     path("api/admin/imports/members", imports.member_imports, name="admin-member-imports"),
     path("api/admin/imports/<int:import_id>", imports.member_import, name="admin-member-import"),
     path("api/admin/widget", admin_widget.widget, name="admin-widget"),
+    path("api/admin/onboarding", admin_onboarding.onboarding, name="admin-onboarding"),
+    path(
+        "api/admin/onboarding/program-reviewed",
+        admin_onboarding.program_reviewed,
+        name="admin-onboarding-program-reviewed",
+    ),
     path("webhooks", webhooks.views.intake, name="webhooks"),
     path("proxy/", include("loyalty.proxy.urls")),
 ]
