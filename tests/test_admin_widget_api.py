@@ -200,6 +200,20 @@ def test_texts_have_limits_and_are_plain_text(client, shops):
     assert read(client) == DEFAULTS
 
 
+def test_a_text_with_a_broken_character_is_refused(client, shops):
+    # A lone surrogate is valid JSON but not UTF-8: the database could not store it.
+    response = change(client, '{"texts": {"en": {"panel_title": "Rewards \\ud83c"}}}')
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "texts.en.panel_title": [
+            "Retype this text: it holds a broken character (an unpaired surrogate)."
+        ]
+    }
+    emoji = change(client, '{"texts": {"en": {"panel_title": "Rewards \\ud83c\\udf3f"}}}')
+    assert emoji.json()["texts"]["en"]["panel_title"] == "Rewards \N{HERB}"
+
+
 def test_messages_may_break_lines_and_reach_their_limit(client, shops):
     message = "Earn 1 point per dollar.\nSpend them at checkout." + "!" * 252
 
