@@ -2,7 +2,7 @@
 then the Dashboard's daily figures say exactly what happened, on the shop's days, and
 equal the figures recomputed from the ledger, members and orders."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,7 +20,9 @@ from loyalty.stats.orders import order_reward_record
 from loyalty.stats.reads import stats_for_range
 from loyalty.stats.rebuild import figures_computed, figures_differences, figures_live
 from tests import factories
+from tests.conftest import needs_postgres
 from tests.factories import order_payload, refund_payload
+from tests.test_concurrency import in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -355,3 +357,57 @@ def test_figures_of_one_shop_never_count_anothers(clock):
     assert totals(alice).counts["points_earned"] == 80
     assert totals(bob).counts["points_earned"] == 0
     assert (totals(bob).members, totals(bob).points_outstanding) == (0, 0)
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_crediting_keeps_the_live_counters_equal_to_the_rebuilt_ones():
+    shop = factories.shop(signup_points=5)
+    for customer_id in range(1, 7):
+        member = member_from_customer(shop=shop, customer=Customer(customer_id=customer_id))
+        signup_bonus_award(member=member)
+    later = timezone.now() + timedelta(hours=1)
+    orders = [
+        order_payload(
+            order_id=5000 + n,
+            customer_id=None if n % 5 == 0 else n % 12 + 1,
+            subtotal=f"{10 + n}.00",
+            email=f"guest{n % 3}@example.com",
+            cancelled=n % 11 == 0,
+            created_at=(later + timedelta(minutes=n % 7)).isoformat(),
+        )
+        for n in range(60)
+    ]
+    # Every order delivered twice, and the refunds of a few, all at once.
+    jobs = [lambda p=p: order_settle(shop=shop, facts=order_facts(p)) for p in orders * 2]
+    jobs += [
+        lambda n=n: refund_record(
+            shop=shop, facts=refund_facts(refund_payload(5000 + n, 9000 + n, [("5.00", "0.00")]))
+        )
+        for n in range(1, 60, 4)
+    ]
+    jobs += [
+        lambda n=n: member_adjust(
+            member=Member.objects.get(shop=shop, customer_id=n % 6 + 1),
+            points=n - 10,
+            reason="Goodwill",
+            actor="staff",
+            key=f"k{n}",
+        )
+        for n in range(20)
+        if n != 10
+    ]
+    in_threads(jobs)
+
+    assert_live_equals_rebuilt(shop)
+    figures = totals(shop, "2026-01-01", "2026-12-31")
+    counts = figures.counts
+    assert counts["member_orders"] + counts["nonmember_orders"] == 60
+    guests = len([n for n in range(60) if n % 5 == 0])
+    buyers = len({n % 12 + 1 for n in range(60) if n % 5}) + 3
+    assert counts["member_repeat_orders"] + counts["nonmember_repeat_orders"] == 60 - buyers
+    assert counts["nonmember_orders"] >= guests
+    assert counts["members_joined"] == Member.objects.filter(shop=shop).count() == 12
+    balances = Member.objects.filter(shop=shop).values_list("balance", "pending")
+    assert figures.points_outstanding == sum(b + p for b, p in balances)
+    assert DailyFigures.objects.filter(shop=shop).values("slot").distinct().count() > 1
