@@ -15,7 +15,7 @@ from loyalty.services.imports import member_import_create, member_import_run
 from loyalty.services.members import member_adjust, member_from_customer, signup_bonus_award
 from loyalty.services.orders import order_settle, pending_points_release, refund_record
 from loyalty.services.programs import program_update
-from loyalty.stats.counters import FIGURES, REASON_FIGURES, entry_figures
+from loyalty.stats.counters import FIGURES, REASON_FIGURES, entry_figures, figures_add
 from loyalty.stats.orders import order_reward_record
 from loyalty.stats.reads import stats_for_range
 from loyalty.stats.rebuild import figures_computed, figures_differences, figures_live
@@ -60,6 +60,13 @@ def test_every_ledger_reason_has_its_figures():
     assert set(REASON_FIGURES) == set(Reason.values)
     for adds, takes in REASON_FIGURES.values():
         assert {adds, takes} <= set(FIGURES)
+
+
+def test_only_daily_figures_can_be_added_to():
+    shop = factories.shop()
+    with pytest.raises(ValueError, match="not a daily figure: points"):
+        figures_add(shop_id=shop.pk, day=date(2026, 11, 2), slot=0, counts={"points": 1})
+    assert not DailyFigures.objects.exists()
 
 
 def test_an_entry_counts_its_points_once_by_direction_and_its_pending_moves():
