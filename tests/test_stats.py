@@ -2,7 +2,7 @@
 then the Dashboard's daily figures say exactly what happened, on the shop's days, and
 equal the figures recomputed from the ledger, members and orders."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -435,3 +435,15 @@ def test_the_buyer_is_the_customer_an_earlier_delivery_named_and_a_guest_needs_a
     assert (figures["member_orders"], figures["member_repeat_orders"]) == (1, 1)
     assert (figures["nonmember_orders"], figures["nonmember_repeat_orders"]) == (3, 0)
     assert_live_equals_rebuilt(shop)
+
+
+def test_an_order_is_placed_when_shopify_processed_it_and_is_worth_its_total():
+    payload = order_payload(
+        subtotal="80.00", shipping="4.50", line_tax="6.40", created_at="2026-11-02T09:00:00Z"
+    )
+    payload["processed_at"] = "2026-11-01T23:30:00-05:00"
+    facts = order_facts(payload)
+    assert facts.placed_at == datetime(2026, 11, 2, 4, 30, tzinfo=UTC)
+    assert (facts.total_price, facts.email) == (Decimal("90.90"), "c1001@example.com")
+    del payload["processed_at"]
+    assert order_facts(payload).placed_at == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
