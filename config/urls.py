@@ -2,13 +2,17 @@ from django.urls import include, path
 
 import webhooks.admin_api
 import webhooks.views
-from loyalty.admin import api, exports, imports, install, members, privacy, views
+from loyalty.admin import api, exports, imports, install, members, pages, privacy, views
 from loyalty.admin import program as admin_program
 from loyalty.admin import rewards as admin_rewards
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("members", pages.members, name="members-page"),
+    path("members/<int:customer_id>", pages.member, name="member-page"),
+    path("rewards", pages.rewards, name="rewards-page"),
+    path("rewards/<int:reward_id>", pages.reward, name="reward-page"),
     path("auth/session-token", views.session_token_bounce, name="session-token-bounce"),
     path("auth/install", install.install, name="auth-install"),
     path("auth/callback", install.callback, name="auth-callback"),
@@ -20,6 +24,7 @@ urlpatterns = [
         name="privacy-request-export",
     ),
     path("api/admin/program", admin_program.program, name="admin-program"),
+    path("api/admin/program/preview", admin_program.preview, name="admin-program-preview"),
     path("api/admin/members", members.members, name="admin-members"),
     path("api/admin/members/<int:customer_id>", members.member, name="admin-member"),
     path(

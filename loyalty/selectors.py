@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, Lower
 
-from loyalty.models import LedgerEntry, Member, Shop
+from loyalty.models import LedgerEntry, Member, Reward, Shop
 
 
 def member_account(*, shop: Shop | None, customer_id: int) -> dict:
@@ -110,6 +110,18 @@ def member_find(*, shop: Shop, customer_id: int) -> Member | None:
 def member_entries(*, member: Member, limit: int = MEMBER_ENTRIES_SHOWN) -> list[LedgerEntry]:
     """A member's newest ledger entries, newest first."""
     return list(LedgerEntry.objects.filter(member=member).order_by("-sequence")[:limit])
+
+
+def rewards_catalogue(*, shop: Shop) -> list[Reward]:
+    """The shop's rewards that are not deleted, cheapest first, disabled ones included."""
+    return list(
+        Reward.objects.filter(shop=shop, deleted_at__isnull=True).order_by("points_cost", "id")
+    )
+
+
+def reward_find(*, shop: Shop, reward_id: int) -> Reward | None:
+    """The shop's reward with this id; None when it is another shop's, deleted or unknown."""
+    return Reward.objects.filter(shop=shop, pk=reward_id, deleted_at__isnull=True).first()
 
 
 EXPORT_PAGE_SIZE = 2000

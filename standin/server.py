@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from . import admin, control, graphql, oauth, proxy
+from . import admin, cdn, control, graphql, oauth, proxy
 from .state import DEFAULT_SCOPES, State
 from .web import Request, Router, text_response
 
@@ -43,6 +43,7 @@ def build_router(state: State) -> Router:
         bind(proxy.app_proxy),
     )
     control.add_routes(router, state)
+    cdn.add_routes(router, state)
     return router
 
 

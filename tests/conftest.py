@@ -19,6 +19,17 @@ needs_postgres_and_redis = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_names_without_collectstatic():
+    """Pages link their scripts with {% static %}. Production's manifest storage needs
+    collectstatic to have run; tests use the plain names, served from static/ by finders."""
+    from django.test import override_settings
+
+    plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    with override_settings(STORAGES={**settings.STORAGES, "staticfiles": plain}):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _no_in_process_runner(monkeypatch):
     """Unit tests drive jobs themselves: keep the embedded runner from starting threads."""

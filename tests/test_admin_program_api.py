@@ -4,6 +4,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from loyalty.earning.orders import order_facts
 from loyalty.models import Member, Program
@@ -21,6 +22,17 @@ DEFAULTS = {
     "pos_orders_earn": True,
     "hold_days": 0,
     "signup_points": 0,
+    "birthday_points": 0,
+    "review_points": 0,
+    "review_photo_bonus_points": 0,
+    "referral_advocate_points": 0,
+    "referral_friend_reward": None,
+    "referral_monthly_cap": 10,
+    "expiry_days": None,
+    "expiry_reminder_days": 30,
+    "tier_basis": "points_earned",
+    "tier_window": "lifetime",
+    "tiers": [],
 }
 
 
@@ -62,7 +74,7 @@ def test_a_put_changes_only_the_keys_it_sends_and_answers_the_whole_program(clie
     }
 
     change(client, {"signup_points": 1_000_000, "points_per_unit": 1000})
-    assert read(client) == {
+    assert read(client) == DEFAULTS | {
         "points_per_unit": "1000",
         "rounding": "nearest",
         "pos_orders_earn": False,
@@ -94,6 +106,17 @@ def test_the_rate_may_be_a_json_number_with_up_to_four_decimals(client, shops):
         ("pos_orders_earn", ["true", 1, 0, None, "yes"]),
         ("hold_days", [-1, 366, 1.5, "14", True, None, 10**30]),
         ("signup_points", [-1, 1_000_001, 2.0, "100", False, None]),
+        ("birthday_points", [-1, 1_000_001, 2.5, "200", True, None, [200]]),
+        ("review_points", [-1, 1_000_001, 2.0, "50", False, None]),
+        ("review_photo_bonus_points", [-1, 1_000_001, 1.5, "25", True, None]),
+        ("referral_advocate_points", [-1, 1_000_001, 9.9, "500", False, None]),
+        ("referral_monthly_cap", [0, -1, 10_001, 2.5, "10", True, [3]]),
+        ("expiry_days", [0, -1, 3651, 365.5, "365", True, {}]),
+        ("expiry_reminder_days", [0, -1, 366, 7.5, "30", False]),
+        ("tier_basis", ["points", "POINTS_EARNED", "", None, 1, ["amount_spent"]]),
+        ("tier_window", ["12_months", "Lifetime", "", None, True, {"v": 1}]),
+        ("referral_friend_reward", ["amount_off", 5, True, ["amount_off"]]),
+        ("tiers", [None, "Gold", {"name": "Gold"}, 3, True]),
     ],
 )  # fmt: skip
 def test_each_invalid_setting_is_named_and_nothing_is_saved(client, shops, field, bad_values):
@@ -124,19 +147,24 @@ def test_every_field_at_fault_is_named_at_once(client, shops):
             "hold_days": 400,
             "signup_points": -5,
             "birthday_points": 50,
+            "review_points": -1,
+            "tiers": [{"name": "Gold", "threshold": 500, "multiplier": "0.5"}],
+            "lifetime_points": 50,
         },
     )
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert sorted(errors) == [
-        "birthday_points",
         "hold_days",
+        "lifetime_points",
         "points_per_unit",
         "pos_orders_earn",
+        "review_points",
         "rounding",
         "signup_points",
+        "tiers[0].multiplier",
     ]
-    assert "not a program setting" in errors["birthday_points"][0]
+    assert "not a program setting" in errors["lifetime_points"][0]
     assert read(client) == DEFAULTS
 
 
@@ -200,3 +228,157 @@ def test_orders_paid_after_a_change_earn_by_the_new_rules(client, shops):
     ada = Member.objects.get(shop=alice, customer_id=1001)
     assert ada.balance == 26
     assert ada.pending == 0
+
+
+def test_the_new_ways_to_earn_and_their_limits_are_saved(client, shops):
+    response = change(
+        client,
+        {
+            "birthday_points": 200,
+            "review_points": 50,
+            "review_photo_bonus_points": 25,
+            "referral_advocate_points": 500,
+            "referral_monthly_cap": None,
+            "expiry_days": 365,
+            "expiry_reminder_days": 14,
+            "tier_basis": "amount_spent",
+            "tier_window": "rolling_12_months",
+        },
+    )
+    assert response.status_code == 200, response.content
+    expected = DEFAULTS | {
+        "birthday_points": 200,
+        "review_points": 50,
+        "review_photo_bonus_points": 25,
+        "referral_advocate_points": 500,
+        "referral_monthly_cap": None,
+        "expiry_days": 365,
+        "expiry_reminder_days": 14,
+        "tier_basis": "amount_spent",
+        "tier_window": "rolling_12_months",
+    }
+    assert response.json() == expected
+    assert read(client) == expected
+
+    # Points never expire again; the reminder stays set for when they do.
+    assert change(client, {"expiry_days": None}).json() == expected | {"expiry_days": None}
+    program = Program.objects.get(shop__domain=ALICE)
+    assert (program.expiry_days, program.expiry_reminder_days) == (None, 14)
+    assert program.referral_monthly_cap is None
+
+
+def test_the_reminder_must_come_before_points_expire(client, shops):
+    # The default reminder is 30 days ahead, so 30-day expiry needs a shorter one.
+    response = change(client, {"expiry_days": 30})
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["expiry_reminder_days"]
+    assert "30 days" in response.json()["errors"]["expiry_reminder_days"][0]
+    assert read(client) == DEFAULTS
+
+    assert change(client, {"expiry_days": 30, "expiry_reminder_days": 29}).status_code == 200
+    response = change(client, {"expiry_reminder_days": 30})
+    assert list(response.json()["errors"]) == ["expiry_reminder_days"]
+    both = change(client, {"expiry_days": 10, "expiry_reminder_days": None})
+    assert both.status_code == 200
+    assert (both.json()["expiry_days"], both.json()["expiry_reminder_days"]) == (10, None)
+
+
+def test_the_friends_reward_is_a_reward_without_a_points_cost(client, shops):
+    reward = {
+        "kind": "amount_off",
+        "value": "5",
+        "minimum_subtotal": "20",
+        "expires_after_days": 30,
+    }
+    response = change(client, {"referral_friend_reward": reward})
+    assert response.status_code == 200, response.content
+    assert response.json()["referral_friend_reward"] == {
+        "kind": "amount_off",
+        "value": "5.00",
+        "minimum_subtotal": "20.00",
+        "expires_after_days": 30,
+    }
+
+    # A new definition replaces the old one whole: unsent terms are gone.
+    response = change(client, {"referral_friend_reward": {"kind": "percent_off", "value": 12.5}})
+    assert response.json()["referral_friend_reward"] == {
+        "kind": "percent_off",
+        "value": "12.5",
+        "minimum_subtotal": None,
+        "expires_after_days": None,
+    }
+    response = change(client, {"referral_friend_reward": {"kind": "free_shipping"}})
+    assert response.json()["referral_friend_reward"]["value"] == "0.00"
+
+    # Other settings leave it alone; null takes it away.
+    assert change(client, {"hold_days": 3}).json()["referral_friend_reward"]["kind"] == (
+        "free_shipping"
+    )
+    assert change(client, {"referral_friend_reward": None}).json() == DEFAULTS | {"hold_days": 3}
+    program = Program.objects.get(shop__domain=ALICE)
+    assert program.referral_friend_reward_kind == ""
+    assert program.referral_friend_reward_value == 0
+    assert program.referral_friend_reward_minimum_subtotal is None
+    assert program.referral_friend_reward_expires_after_days is None
+
+
+@pytest.mark.parametrize(
+    "reward, fields",
+    [
+        ({"kind": "percent_off", "value": "150"}, ["referral_friend_reward.value"]),
+        ({"kind": "amount_off", "value": "0"}, ["referral_friend_reward.value"]),
+        ({"kind": "amount_off"}, ["referral_friend_reward.value"]),
+        ({"kind": "amount_off", "value": "4.999"}, ["referral_friend_reward.value"]),
+        ({"kind": "free_shipping", "value": "5.00"}, ["referral_friend_reward.value"]),
+        ({"kind": "free_product", "value": "0"}, ["referral_friend_reward.kind"]),
+        ({"kind": "store_credit", "value": "5"}, ["referral_friend_reward.kind"]),
+        ({"value": "5"}, ["referral_friend_reward.kind"]),
+        (
+            {"kind": "amount_off", "value": "5", "points_cost": 100},
+            ["referral_friend_reward.points_cost"],
+        ),
+        (
+            {"kind": "amount_off", "value": "5", "minimum_subtotal": "-1", "expires_after_days": 0},
+            ["referral_friend_reward.expires_after_days",
+             "referral_friend_reward.minimum_subtotal"],
+        ),
+        (
+            {"kind": "gift", "value": "x", "colour": "red"},
+            ["referral_friend_reward.colour", "referral_friend_reward.kind",
+             "referral_friend_reward.value"],
+        ),
+        ("amount_off", ["referral_friend_reward"]),
+    ],
+)  # fmt: skip
+def test_a_bad_friends_reward_names_each_part_at_fault(client, shops, reward, fields):
+    response = change(client, {"hold_days": 7, "referral_friend_reward": reward})
+    assert response.status_code == 400, response.content
+    errors = response.json()["errors"]
+    assert sorted(errors) == fields
+    assert all(errors[field] and errors[field][0] for field in fields)
+    assert read(client) == DEFAULTS
+
+
+def test_the_database_refuses_a_program_that_breaks_its_rules(shops):
+    alice, _ = shops
+    program = Program.objects.create(shop=alice)
+    bad_settings = [
+        {"expiry_days": 30, "expiry_reminder_days": 30},
+        {"expiry_days": 0, "expiry_reminder_days": None},
+        {"referral_monthly_cap": 0},
+        {"tier_basis": "visits"},
+        {"tier_window": "forever"},
+        {"referral_friend_reward_kind": "percent_off", "referral_friend_reward_value": 101},
+        {"referral_friend_reward_kind": "free_product"},
+        {"referral_friend_reward_kind": "free_shipping", "referral_friend_reward_value": 5},
+        {"referral_friend_reward_kind": "", "referral_friend_reward_expires_after_days": 7},
+    ]
+    for settings in bad_settings:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Program.objects.filter(pk=program.pk).update(**settings)
+    program.refresh_from_db()
+    assert (program.expiry_days, program.referral_monthly_cap, program.tier_basis) == (
+        None,
+        10,
+        "points_earned",
+    )

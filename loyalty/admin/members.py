@@ -48,7 +48,14 @@ def member(request: HttpRequest, customer_id: int) -> JsonResponse:
     if found is None:
         return _not_found(customer_id)
     entries = selectors.member_entries(member=found)
-    return JsonResponse({**_member(found), "entries": [_entry(entry) for entry in entries]})
+    return JsonResponse(
+        {
+            **_member(found),
+            # The VIP tier's name; null below the lowest tier or when the shop has none.
+            "tier": found.tier.name if found.tier_id is not None else None,
+            "entries": [_entry(entry) for entry in entries],
+        }
+    )
 
 
 @require_POST

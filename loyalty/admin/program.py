@@ -1,24 +1,30 @@
-"""The loyalty program's settings in the embedded admin's JSON API."""
+"""The loyalty program's settings in the embedded admin's JSON API, and their live preview."""
 
 import json
-import re
 from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from loyalty.admin.auth import embedded_api_view
-from loyalty.models import Program, Rounding
-from loyalty.services.programs import PROGRAM_SETTINGS, program_for, program_update
+from loyalty.admin.program_fields import plain_decimal, program_changes
+from loyalty.earning.orders import MAX_AMOUNT
+from loyalty.models import Program, RewardKind, Shop
+from loyalty.models.reward import percent_text
+from loyalty.services.programs import (
+    FriendReward,
+    ProgramInvalid,
+    program_for,
+    program_friend_reward,
+    program_preview,
+    program_tiers,
+    program_update,
+)
 
-LARGEST_RATE = Decimal(1000)
-RATE_DECIMALS = 4
-SMALLEST_RATE = Decimal(1).scaleb(-RATE_DECIMALS)
-LONGEST_HOLD_DAYS = 365
-LARGEST_SIGNUP_POINTS = 1_000_000
-# Plain digits with an optional fraction: no exponents, signs, spaces or underscores.
-RATE_TEXT = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?", re.ASCII)
+ORDER_SOURCES = ("web", "pos")
+ORDER_FIELDS = ("subtotal", "source")
+PREVIEW_FIELDS = ("program", "order")
 
 
 @require_http_methods(["GET", "PUT"])
@@ -26,109 +32,133 @@ RATE_TEXT = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?", re.ASCII)
 def program(request: HttpRequest) -> JsonResponse:
     """GET answers the program document; PUT changes the keys it is sent and answers it."""
     if request.method == "GET":
-        return JsonResponse(_program(program_for(shop=request.shop)))
-    try:
-        # Decimals, not floats: 2.675 must stay 2.675.
-        body = json.loads(request.body, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError):
-        body = None
-    if not isinstance(body, dict):
+        return JsonResponse(_program(request.shop, program_for(shop=request.shop)))
+    body = _json_object(request.body)
+    if body is None:
         return _errors({"body": ["Send a JSON object of the program settings to change."]})
-    changes, errors = _changes(body)
+    changes, errors = program_changes(body)
     if errors:
         return _errors(errors)
-    return JsonResponse(_program(program_update(shop=request.shop, changes=changes)))
+    try:
+        saved = program_update(shop=request.shop, changes=changes)
+    except ProgramInvalid as exc:
+        return _errors(exc.errors)
+    return JsonResponse(_program(request.shop, saved))
 
 
-def _changes(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The validated changes, and the errors by key (nothing is changed if there are any)."""
-    changes: dict[str, Any] = {}
+@require_POST
+@embedded_api_view
+def preview(request: HttpRequest) -> JsonResponse:
+    """What a shopper earns for an example order under the saved program with unsaved
+    changes applied; saves nothing."""
+    body = _json_object(request.body)
+    if body is None:
+        return _errors({"body": ['Send a JSON object such as {"order": {"subtotal": "100.00"}}.']})
     errors: dict[str, list[str]] = {}
-    for name, value in body.items():
-        if name not in PROGRAM_SETTINGS:
-            settings = ", ".join(PROGRAM_SETTINGS)
-            errors[name] = [f"This is not a program setting; the settings are {settings}."]
-            continue
-        parsed, error = PARSERS[name](value)
-        if error:
-            errors[name] = [error]
-        else:
-            changes[name] = parsed
-    return changes, errors
-
-
-def _points_per_unit(value: Any) -> tuple[Decimal | None, str]:
-    problem = (
-        f"Enter the points per unit of currency as a number above 0 and at most "
-        f'{LARGEST_RATE:,}, with at most {RATE_DECIMALS} decimals, such as "1" or "2.5".'
-    )
-    is_text = isinstance(value, str) and RATE_TEXT.fullmatch(value)
-    # bool is an int in Python, not in JSON.
-    is_number = isinstance(value, int | Decimal) and not isinstance(value, bool)
-    if not (is_text or is_number):
-        return None, problem
-    rate = Decimal(value)
-    # Range first: normalising 1E+999999999 overflows, and 1E-999999999 becomes 0.
-    if not rate.is_finite() or not SMALLEST_RATE <= rate <= LARGEST_RATE:
-        return None, problem
-    rate = rate.normalize()
-    if rate.as_tuple().exponent < -RATE_DECIMALS:
-        return None, problem
-    return rate, ""
-
-
-def _rounding(value: Any) -> tuple[str | None, str]:
-    if value in Rounding.values:
-        return value, ""
-    return None, 'Choose "down" (always round points down) or "nearest" (round to nearest).'
-
-
-def _pos_orders_earn(value: Any) -> tuple[bool | None, str]:
-    if isinstance(value, bool):
-        return value, ""
-    return None, "Say true or false: whether orders taken in store (Shopify POS) earn points."
-
-
-def _whole_number(value: Any, largest: int, problem: str) -> tuple[int | None, str]:
-    # bool is an int in Python, not in JSON.
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= largest:
-        return value, ""
-    return None, problem
-
-
-def _hold_days(value: Any) -> tuple[int | None, str]:
-    return _whole_number(
-        value,
-        LONGEST_HOLD_DAYS,
-        f"Enter a whole number of days from 0 to {LONGEST_HOLD_DAYS}, such as 14.",
+    for key in body:
+        if key not in PREVIEW_FIELDS:
+            errors[key] = [f"Send only {' and '.join(PREVIEW_FIELDS)}; leave {key!r} out."]
+    draft = body.get("program", {})
+    changes: dict[str, Any] = {}
+    if isinstance(draft, dict):
+        changes, program_errors = program_changes(draft, prefix="program.")
+        errors.update(program_errors)
+    else:
+        errors["program"] = ["Send the unsaved program settings as an object, or {} for none."]
+    order, order_errors = _example_order(body.get("order"))
+    errors.update(order_errors)
+    if errors:
+        return _errors(errors)
+    try:
+        preview = program_preview(shop=request.shop, changes=changes, **order)
+    except ProgramInvalid as exc:
+        return _errors({f"program.{key}": messages for key, messages in exc.errors.items()})
+    return JsonResponse(
+        {
+            "points": preview.points,
+            "pending_days": preview.pending_days,
+            "by_tier": [{"tier": name, "points": points} for name, points in preview.by_tier],
+        }
     )
 
 
-def _signup_points(value: Any) -> tuple[int | None, str]:
-    return _whole_number(
-        value,
-        LARGEST_SIGNUP_POINTS,
-        f"Enter a whole number of points from 0 to {LARGEST_SIGNUP_POINTS:,}, such as 100.",
+def _example_order(sent: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The preview's example order as program_preview's arguments, and its errors."""
+    if not isinstance(sent, dict):
+        return {}, {
+            "order": ['Send the example order as an object, such as {"subtotal": "100.00"}.']
+        }
+    errors: dict[str, list[str]] = {}
+    for key in sent:
+        if key not in ORDER_FIELDS:
+            errors[f"order.{key}"] = [f"An example order has only {' and '.join(ORDER_FIELDS)}."]
+    subtotal = plain_decimal(
+        sent.get("subtotal"), smallest=Decimal(0), largest=MAX_AMOUNT, places=2
     )
+    if subtotal is None:
+        errors["order.subtotal"] = [
+            f"Enter the order's subtotal after discounts, before shipping and tax, from 0 to "
+            f'{MAX_AMOUNT:,} with at most 2 decimals, such as "100.00".'
+        ]
+    source = sent.get("source", "web")
+    if source not in ORDER_SOURCES:
+        errors["order.source"] = ['Choose "web" (online store) or "pos" (Shopify POS).']
+    return {"subtotal": subtotal, "source": source}, errors
 
 
-PARSERS = {
-    "points_per_unit": _points_per_unit,
-    "rounding": _rounding,
-    "pos_orders_earn": _pos_orders_earn,
-    "hold_days": _hold_days,
-    "signup_points": _signup_points,
-}
+def _json_object(body: bytes) -> dict | None:
+    try:
+        # Decimals, not floats: 2.675 must stay 2.675.
+        document = json.loads(body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return document if isinstance(document, dict) else None
 
 
-def _program(program: Program) -> dict:
+def _decimal_text(number: Decimal) -> str:
+    # "1", not "1.0000"; "100", not "1E+2".
+    return format(number.normalize(), "f")
+
+
+def _program(shop: Shop, program: Program) -> dict:
     return {
-        # "1", not "1.0000"; "100", not "1E+2".
-        "points_per_unit": format(program.points_per_unit.normalize(), "f"),
+        "points_per_unit": _decimal_text(program.points_per_unit),
         "rounding": program.rounding,
         "pos_orders_earn": program.pos_orders_earn,
         "hold_days": program.hold_days,
         "signup_points": program.signup_points,
+        "birthday_points": program.birthday_points,
+        "review_points": program.review_points,
+        "review_photo_bonus_points": program.review_photo_bonus_points,
+        "referral_advocate_points": program.referral_advocate_points,
+        "referral_friend_reward": _friend_reward(program_friend_reward(program)),
+        "referral_monthly_cap": program.referral_monthly_cap,
+        "expiry_days": program.expiry_days,
+        "expiry_reminder_days": program.expiry_reminder_days,
+        "tier_basis": program.tier_basis,
+        "tier_window": program.tier_window,
+        "tiers": [
+            {
+                "name": tier.name,
+                "threshold": tier.threshold,
+                "multiplier": _decimal_text(tier.multiplier),
+            }
+            for tier in program_tiers(shop=shop)
+        ],
+    }
+
+
+def _friend_reward(reward: FriendReward | None) -> dict | None:
+    if reward is None:
+        return None
+    percent = reward.kind == RewardKind.PERCENT_OFF
+    return {
+        "kind": reward.kind,
+        "value": percent_text(reward.value) if percent else f"{reward.value:.2f}",
+        "minimum_subtotal": (
+            f"{reward.minimum_subtotal:.2f}" if reward.minimum_subtotal is not None else None
+        ),
+        "expires_after_days": reward.expires_after_days,
     }
 
 

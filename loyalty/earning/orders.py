@@ -55,12 +55,24 @@ class OrderFacts:
     refunds: tuple[RefundFacts, ...] = ()
 
 
-def points_for(base: Decimal, *, points_per_unit: Decimal, rounding: str) -> int:
-    """Points earned on `base` (shop money) at `points_per_unit`, rounded as the program says."""
+def points_for(
+    base: Decimal, *, points_per_unit: Decimal, rounding: str, multiplier: Decimal = Decimal(1)
+) -> int:
+    """Points earned on `base` (shop money) at `points_per_unit`, rounded as the program says.
+
+    A VIP tier's `multiplier` scales the rate before the one rounding, so a tier member never
+    loses a fraction to rounding twice.
+    """
     if base <= 0 or points_per_unit <= 0:
         return 0
     mode = ROUND_HALF_UP if rounding == "nearest" else ROUND_FLOOR
-    return int((base * points_per_unit).to_integral_value(rounding=mode))
+    return int((base * points_per_unit * multiplier).to_integral_value(rounding=mode))
+
+
+def source_earns(source_name: str, *, pos_orders_earn: bool) -> bool:
+    """Whether an order from this sales channel earns: point-of-sale orders (`pos`) only when
+    the program's `pos_orders_earn` is on."""
+    return source_name != "pos" or pos_orders_earn
 
 
 def refund_base(*, line_subtotal: Decimal, line_tax: Decimal, taxes_included: bool) -> Decimal:

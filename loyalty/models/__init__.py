@@ -6,6 +6,7 @@ from .privacy import PrivacyRequest
 from .program import Program, Rounding
 from .reward import Reward, RewardKind
 from .shop import Shop, is_shop_domain
+from .tier import Tier, TierBasis, TierWindow
 
 __all__ = [
     "ImportStatus",
@@ -21,5 +22,8 @@ __all__ = [
     "RewardKind",
     "Rounding",
     "Shop",
+    "Tier",
+    "TierBasis",
+    "TierWindow",
     "is_shop_domain",
 ]

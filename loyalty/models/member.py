@@ -1,6 +1,7 @@
 from django.db import models
 
 from .shop import Shop
+from .tier import Tier
 
 
 class Member(models.Model):
@@ -23,6 +24,10 @@ class Member(models.Model):
     # Shopify's customer updated_at, so an older customers/update never overwrites a newer.
     customer_updated_at = models.DateTimeField(null=True, blank=True)
     redacted_at = models.DateTimeField(null=True, blank=True)
+    # The VIP tier the member has reached; null below the lowest tier or with no tiers.
+    tier = models.ForeignKey(
+        Tier, on_delete=models.SET_NULL, null=True, blank=True, related_name="members"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

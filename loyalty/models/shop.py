@@ -24,6 +24,9 @@ class Shop(models.Model):
     refresh_token_encrypted = models.TextField(blank=True, default="")
     refresh_token_expires_at = models.DateTimeField(null=True, blank=True)
     scopes = models.TextField(blank=True, default="")
+    # Signs review deliveries from review apps (loyalty.services.integrations); Fernet-
+    # encrypted like the tokens, empty until first needed.
+    integration_secret_encrypted = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -15,7 +15,14 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from loyalty.earning.orders import OrderFacts, RefundFacts, net_points, points_for, refund_base
+from loyalty.earning.orders import (
+    OrderFacts,
+    RefundFacts,
+    net_points,
+    points_for,
+    refund_base,
+    source_earns,
+)
 from loyalty.models import Order, Program, Reason, Refund, Shop
 
 from .ledger import points_record
@@ -172,7 +179,7 @@ def _why_not_earning(*, order: Order, program: Program) -> str:
         return "test order"
     if order.member_id is None:
         return "no customer"
-    if order.source_name == "pos" and not program.pos_orders_earn:
+    if not source_earns(order.source_name, pos_orders_earn=program.pos_orders_earn):
         return "point-of-sale orders do not earn"
     return ""
 

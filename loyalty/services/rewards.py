@@ -52,7 +52,7 @@ def reward_create(*, shop: Shop, **fields) -> Reward:
     elif fields.get("value") is None:
         raise RewardInvalid({"value": ['Enter what the reward is worth, such as "5.00".']})
     reward = Reward(shop=shop, **_present(fields))
-    _check(reward)
+    reward_check(reward)
     reward.save()
     return reward
 
@@ -80,7 +80,7 @@ def reward_update(*, reward: Reward, **fields) -> Reward:
                 fields.setdefault("product_id", None)
         for field, value in fields.items():
             setattr(current, field, "" if field == "name" and value is None else value)
-        _check(current)
+        reward_check(current)
         current.save()
     return current
 
@@ -104,7 +104,7 @@ def _present(fields: dict) -> dict:
     return present
 
 
-def _check(reward: Reward) -> None:
+def reward_check(reward: Reward) -> None:
     """The rules between fields, in words a merchant can act on (the database guards them too)."""
     errors: dict[str, list[str]] = {}
     if reward.kind in VALUELESS_KINDS:

@@ -48,8 +48,11 @@ class Command(BaseCommand):
             app_url=app_url,
             port=options["standin_port"],
         )
-        # Every Admin API and OAuth call of this process now goes to the stand-in.
+        # Every Admin API and OAuth call of this process now goes to the stand-in, and the
+        # pages load its App Bridge and Polaris in place of Shopify's CDN (offline).
         settings.SHOPIFY_ADMIN_ORIGIN = shopify.origin_template
+        settings.SHOPIFY_APP_BRIDGE_URL = f"{shopify.url}/_standin/cdn/app-bridge.js"
+        settings.SHOPIFY_POLARIS_URL = f"{shopify.url}/_standin/cdn/polaris.js"
         start_in_process_runner()
         threading.Thread(
             target=self._seed, args=(app_url, shopify), name="demo-seed", daemon=True

@@ -1,0 +1,135 @@
+"""The embedded admin's pages for members and rewards.
+
+Thin: each page reads through `loyalty.selectors` and renders. Changes are made by the
+page's forms through the JSON API (static/admin/app.js), so a page and a merchant's own
+tools are validated by the same code (loyalty/admin/members.py and rewards.py).
+"""
+
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from loyalty import selectors
+from loyalty.admin import members as members_api
+from loyalty.admin import rewards as rewards_api
+from loyalty.admin.auth import embedded_document_view
+from loyalty.admin.views import _scripts
+from loyalty.models import RewardKind
+
+
+@require_GET
+@embedded_document_view
+def members(request: HttpRequest) -> HttpResponse:
+    """Search by email or name prefix, or exact customer id; a page at a time."""
+    q = request.GET.get("q", "").strip()
+    cursor = request.GET.get("cursor", "")
+    after_id = members_api._cursor_position(cursor) if cursor else None
+    if cursor and after_id is None:
+        # A mangled "Next" link: start the listing over rather than fail.
+        return _page(request, "admin/members.html", {"q": q, "cursor_lost": True, "found": []})
+    found, more = selectors.members_search(shop=request.shop, q=q, after_id=after_id)
+    next_url = None
+    if more:
+        next_url = _page_url(
+            request, "members-page", {"q": q, "cursor": members_api._cursor(found[-1].pk)}
+        )
+    return _page(
+        request,
+        "admin/members.html",
+        {"q": q, "found": found, "next_url": next_url, "continued": bool(cursor)},
+    )
+
+
+@require_GET
+@embedded_document_view
+def member(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """One member: balance, pending points, tier, history newest first, adjustments."""
+    found = selectors.member_find(shop=request.shop, customer_id=customer_id)
+    if found is None:
+        return _page(
+            request,
+            "admin/members_missing.html",
+            {"customer_id": customer_id, "members_url": _page_url(request, "members-page")},
+            status=404,
+        )
+    return _page(
+        request,
+        "admin/members_detail.html",
+        {
+            "member": found,
+            "entries": selectors.member_entries(member=found),
+            "entries_shown": selectors.MEMBER_ENTRIES_SHOWN,
+            # Tiers are not built yet: every member is in none.
+            "tier": None,
+            "largest_adjustment": members_api.LARGEST_ADJUSTMENT,
+            "members_url": _page_url(request, "members-page"),
+        },
+    )
+
+
+@require_GET
+@embedded_document_view
+def rewards(request: HttpRequest) -> HttpResponse:
+    """The catalogue, cheapest first, with the form that adds a reward."""
+    currency = request.shop.currency
+    catalogue = [
+        (reward, rewards_api._reward(reward, currency))
+        for reward in selectors.rewards_catalogue(shop=request.shop)
+    ]
+    return _page(
+        request,
+        "admin/rewards.html",
+        {
+            "catalogue": [
+                {**shown, "url": _page_url(request, "reward-page", reward_id=reward.pk)}
+                for reward, shown in catalogue
+            ],
+            "kinds": RewardKind.choices,
+            "currency": currency,
+        },
+    )
+
+
+@require_GET
+@embedded_document_view
+def reward(request: HttpRequest, reward_id: int) -> HttpResponse:
+    """One reward's form: change, disable or delete it."""
+    found = selectors.reward_find(shop=request.shop, reward_id=reward_id)
+    rewards_url = _page_url(request, "rewards-page")
+    if found is None:
+        return _page(
+            request,
+            "admin/rewards_missing.html",
+            {"reward_id": reward_id, "rewards_url": rewards_url},
+            status=404,
+        )
+    return _page(
+        request,
+        "admin/rewards_detail.html",
+        {
+            "reward": rewards_api._reward(found, request.shop.currency),
+            "kinds": RewardKind.choices,
+            "currency": request.shop.currency,
+            "rewards_url": rewards_url,
+        },
+    )
+
+
+def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+    shell = {"shop": request.shop, "embed_query": urlencode(_embed_params(request)), **_scripts()}
+    return render(request, template, {**shell, **context}, status=status)
+
+
+def _page_url(request: HttpRequest, name: str, query: dict | None = None, **kwargs) -> str:
+    """A link to another page that keeps shop and host, so the bounce page can reload it."""
+    params = _embed_params(request)
+    params.update({key: value for key, value in (query or {}).items() if value})
+    return f"{reverse(name, kwargs=kwargs)}?{urlencode(params)}"
+
+
+def _embed_params(request: HttpRequest) -> dict[str, str]:
+    # Never the id_token: a link opened later must fetch a fresh one through the bounce page.
+    return {"embedded": "1", "shop": request.shop.domain, "host": request.GET.get("host", "")}
