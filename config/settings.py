@@ -48,6 +48,8 @@ SHOPIFY_SCOPES = env.list(
         "write_discounts",
         "write_app_proxy",
         "write_store_credit_account_transactions",
+        # Reads the live theme's settings_data.json: is the widget's app embed on?
+        "read_themes",
     ],
 )
 # The origin of every Admin API and OAuth call; {shop} is the myshopify domain. A local

@@ -16,6 +16,7 @@ from .state import Knobs, Shop, State
 from .web import SHOP_PATTERN, Request, Response, Router, json_response, redirect
 
 WEBHOOKS_PATH = "/webhooks"
+DEFAULT_EMBED_BLOCK = "loyalty-widget"
 
 
 def _shop_arg(request: Request, body: dict[str, Any]) -> str | None:
@@ -77,6 +78,22 @@ def knobs(state: State, request: Request) -> Response:
                 if name in Knobs.__dataclass_fields__:
                     setattr(state.knobs, name, type(getattr(state.knobs, name))(value))
         return json_response(200, state.knobs.as_dict())
+
+
+def app_embed(state: State, request: Request) -> Response:
+    """POST {shop, enabled, block?}: switch the app embed block on or off in the shop's
+    published theme, as the merchant does in the theme editor (`block` defaults to
+    `loyalty-widget`, the widget's block handle). Answers the theme's `current.blocks`."""
+    body = _body(request)
+    shop = _shop_arg(request, body)
+    enabled = body.get("enabled")
+    block = str(body.get("block") or DEFAULT_EMBED_BLOCK)
+    if shop is None or not isinstance(enabled, bool) or not re.fullmatch(r"[a-z0-9_-]+", block):
+        return json_response(
+            400, {"error": "send shop (a myshopify.com domain), enabled (true or false), block?"}
+        )
+    blocks = state.set_app_embed(shop, block, enabled=enabled)
+    return json_response(200, {"shop": shop, "blocks": blocks})
 
 
 def expire_tokens(state: State, request: Request) -> Response:
@@ -206,6 +223,7 @@ def reset(state: State, request: Request) -> Response:
             state.metafields,
             state.store_credit,
             state.tags,
+            state.themes,
         ):
             store.clear()
         state.calls.clear()
@@ -223,6 +241,7 @@ def add_routes(router: Router, state: State) -> None:
     router.add("POST", "/_standin/shops", bind(register_shop))
     router.add("GET", "/_standin/session-token", bind(mint_session_token))
     router.add("GET POST", "/_standin/knobs", bind(knobs))
+    router.add("POST", "/_standin/app-embed", bind(app_embed))
     router.add("POST", "/_standin/expire-tokens", bind(expire_tokens))
     router.add("POST", "/_standin/advance-clock", bind(advance_clock))
     router.add("GET DELETE", "/_standin/calls", bind(calls))

@@ -2,7 +2,8 @@
 
 This is deliberately not a GraphQL parser: a tokenizer and a brace walker that find the
 operation (the first one, or the one `operationName` names), its kind, and the tree of
-selected fields with their aliases and `arg: $variable` / `arg: <integer>` arguments.
+selected fields with their aliases and arguments (`arg: $variable`, or a literal integer,
+string, enum name, boolean or list of those).
 Named fragments and inline fragments are expanded; type conditions and directives are
 ignored, and nothing is checked against a schema beyond "is this root field known"
 (docs/standin.md, "Where it departs from Shopify").
@@ -10,7 +11,9 @@ ignored, and nothing is checked against a schema beyond "is this root field know
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,13 +35,13 @@ class Selection:
     alias: str
     # argument name -> variable name, for `arg: $variable`
     variables: dict[str, str] = field(default_factory=dict)
-    # argument name -> int, for `arg: 25`
-    numbers: dict[str, int] = field(default_factory=dict)
+    # argument name -> literal value: `arg: 25`, `arg: "text"`, `arg: MAIN`, `arg: [MAIN]`
+    numbers: dict[str, Any] = field(default_factory=dict)
     # None for a leaf (scalar) field
     fields: list[Selection] | None = None
 
     def inputs(self, variables: dict[str, Any]) -> dict[str, Any]:
-        """The field's arguments: each variable's value, or the literal integer."""
+        """The field's arguments: each variable's value, or the literal."""
         resolved: dict[str, Any] = dict(self.numbers)
         resolved.update({arg: variables.get(var) for arg, var in self.variables.items()})
         return resolved
@@ -59,11 +62,37 @@ class Operation:
 
 
 def _tokens(query: str) -> list[str]:
-    return [
-        '""' if token.startswith('"') else token
-        for token in _TOKEN.findall(query)
-        if not token.startswith("#")
-    ]
+    return [token for token in _TOKEN.findall(query) if not token.startswith("#")]
+
+
+def _literal(tokens: list[str]) -> tuple[bool, Any]:
+    """A literal argument value's tokens as Python: (False, None) when it isn't one read here
+    (an input object, or a list holding one)."""
+    if tokens and tokens[0] == "[" and tokens[-1] == "]":
+        items = []
+        for token in tokens[1:-1]:
+            known, value = _literal([token])
+            if not known:
+                return False, None
+            items.append(value)
+        return True, items
+    if len(tokens) != 1:
+        return False, None
+    token = tokens[0]
+    if token.startswith('"""'):
+        return True, token[3:-3]
+    if token.startswith('"'):
+        # GraphQL's string escapes are JSON's (with \u{…} aside, which nobody sends here).
+        return True, json.loads(token)
+    if re.fullmatch(r"-?\d+", token):
+        return True, int(token)
+    if token in ("true", "false"):
+        return True, token == "true"
+    if token == "null":
+        return True, None
+    if re.fullmatch(r"[_A-Za-z]\w*", token):
+        return True, token
+    return False, None
 
 
 class _Reader:
@@ -130,18 +159,40 @@ class _Reader:
         selection = Selection(name=name, alias=alias)
         if self.peek() == "(":
             arguments = self.skip_group("(", ")")
-            for index in range(len(arguments) - 2):
-                key, colon, value = arguments[index : index + 3]
-                if colon != ":" or not re.fullmatch(r"\w+", key):
-                    continue
-                if value.startswith("$"):
-                    selection.variables[key] = value[1:]
-                elif re.fullmatch(r"-?\d+", value):
-                    selection.numbers[key] = int(value)
+            for key, value in _arguments(arguments):
+                if len(value) == 1 and value[0].startswith("$"):
+                    selection.variables[key] = value[0][1:]
+                else:
+                    known, literal = _literal(value)
+                    if known:
+                        selection.numbers[key] = literal
         self.skip_directives()
         if self.peek() == "{":
             selection.fields = self.selection_set()  # type: ignore[assignment]
         return selection
+
+
+def _arguments(tokens: list[str]) -> list[tuple[str, list[str]]]:
+    """Split an argument list's tokens into (name, value tokens)."""
+    found: list[tuple[str, list[str]]] = []
+    at = 0
+    while at + 1 < len(tokens):
+        key, colon = tokens[at], tokens[at + 1]
+        if colon != ":" or not re.fullmatch(r"\w+", key):
+            at += 1
+            continue
+        end, depth = at + 2, 0
+        while end < len(tokens):
+            if tokens[end] in ("[", "{"):
+                depth += 1
+            elif tokens[end] in ("]", "}"):
+                depth -= 1
+            end += 1
+            if depth == 0:
+                break
+        found.append((key, tokens[at + 2 : end]))
+        at = end
+    return found
 
 
 def _expand(
@@ -235,18 +286,27 @@ def _cost(kind: str, fields: list[Selection], variables: dict[str, Any]) -> int:
     return max(1, _fields_cost(fields, variables))
 
 
+# A field whose value depends on its arguments: called with them (`Selection.inputs`).
+FieldResolver = Callable[[dict[str, Any]], Any]
+
+
 def project(
-    value: Any, fields: list[Selection] | None, type_name: str, errors: list[dict[str, Any]]
+    value: Any,
+    fields: list[Selection] | None,
+    type_name: str,
+    errors: list[dict[str, Any]],
+    variables: dict[str, Any] | None = None,
 ) -> Any:
     """Keep only what was selected, under its alias, as a GraphQL server answers.
 
     The resolver's object stands for its type: a selected field it lacks is reported in
-    `errors` the way graphql-ruby reports a field that isn't in the schema.
+    `errors` the way graphql-ruby reports a field that isn't in the schema. A field whose
+    value is callable (a FieldResolver) is called with that selection's arguments.
     """
     if fields is None or value is None:
         return value
     if isinstance(value, list):
-        return [project(item, fields, type_name, errors) for item in value]
+        return [project(item, fields, type_name, errors, variables) for item in value]
     if not isinstance(value, dict):
         return value
     own_type = value.get("__typename", type_name)
@@ -256,7 +316,10 @@ def project(
             answer[item.alias] = own_type
         elif item.name in value:
             inner_type = item.name[:1].upper() + item.name[1:]
-            answer[item.alias] = project(value[item.name], item.fields, inner_type, errors)
+            inner = value[item.name]
+            if callable(inner):
+                inner = inner(item.inputs(variables or {}))
+            answer[item.alias] = project(inner, item.fields, inner_type, errors, variables)
         else:
             errors.append(undefined_field(item.name, own_type))
     return answer

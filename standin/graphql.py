@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .gql_text import GraphQLSyntaxError, parse_operation, project, undefined_field
-from .operations import RESOLVERS, Context
+from .operations import REQUIRED_SCOPES, RESOLVERS, Context
 from .state import State
 from .web import Request, Response, json_response
 
@@ -95,12 +95,18 @@ def graphql(state: State, request: Request) -> Response:
         _record(state, entry, 200)
         return json_response(200, {"errors": [{"message": f"Parse error: {error}"}]})
     entry["root_fields"] = [field.name for field in operation.fields]
-    response = _answer(state, shop_domain, operation, variables)
+    response = _answer(state, shop_domain, operation, variables, token.scope.split(","))
     _record(state, entry, 200)
     return json_response(200, response)
 
 
-def _answer(state: State, shop_domain: str, operation: Any, variables: dict[str, Any]) -> dict:
+def _answer(
+    state: State,
+    shop_domain: str,
+    operation: Any,
+    variables: dict[str, Any],
+    scopes: list[str],
+) -> dict:
     root_type = "Mutation" if operation.kind == "mutation" else "QueryRoot"
     unknown = [
         undefined_field(f.name, root_type) for f in operation.fields if f.name not in RESOLVERS
@@ -129,12 +135,18 @@ def _answer(state: State, shop_domain: str, operation: Any, variables: dict[str,
     shop = state.shop(shop_domain)
     errors: list[dict[str, Any]] = []
     data = {}
+    denied: list[dict[str, Any]] = []
     for field in operation.fields:
+        needed = REQUIRED_SCOPES.get(field.name)
+        if needed and not _granted(needed, scopes):
+            denied.append(_access_denied(field.name, needed))
+            data[field.alias] = None
+            continue
         value = RESOLVERS[field.name](Context(state, shop, field.inputs(variables)))
         type_name = field.name[:1].upper() + field.name[1:]
         if operation.kind == "mutation":
             type_name += "Payload"
-        data[field.alias] = project(value, field.fields, type_name, errors)
+        data[field.alias] = project(value, field.fields, type_name, errors, variables)
     with state.lock:
         cost_report = {
             "requestedQueryCost": cost,
@@ -144,4 +156,27 @@ def _answer(state: State, shop_domain: str, operation: Any, variables: dict[str,
     if errors:
         # Found only after running (the stand-in has no schema): see docs/standin.md.
         return {"errors": errors, "extensions": {"cost": cost_report}}
+    if denied:
+        # Shopify answers the other fields and null for the denied ones, beside the errors.
+        return {"errors": denied, "data": data, "extensions": {"cost": cost_report}}
     return {"data": data, "extensions": {"cost": cost_report}}
+
+
+def _granted(needed: str, scopes: list[str]) -> bool:
+    # A write_ scope includes its read_ scope.
+    return needed in scopes or needed.replace("read_", "write_", 1) in scopes
+
+
+def _access_denied(field_name: str, scope: str) -> dict[str, Any]:
+    # The shape Shopify answers (as Shopify/shopify_app's tests record it for `themes`).
+    return {
+        "message": (
+            f"Access denied for {field_name} field. Required access: `{scope}` access scope."
+        ),
+        "path": [field_name],
+        "extensions": {
+            "code": "ACCESS_DENIED",
+            "documentation": "https://shopify.dev/api/usage/access-scopes",
+            "requiredAccess": f"`{scope}` access scope.",
+        },
+    }

@@ -2,22 +2,28 @@
 
 Add one with `@resolver("rootField")`: the function gets a `Context` (the state, the
 shop, the field's inputs read from GraphQL variables) and returns the field's value.
+`@resolver("rootField", scope="read_x")` makes the field answer ACCESS_DENIED to a token
+without that scope (or its `write_` form), as Shopify does.
 Shapes follow the GraphQL Admin API reference pages of each object and payload named
 below. A resolver returns its whole object; the answer keeps only what was selected.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .state import Shop, State
+from .state import SETTINGS_DATA, Shop, State, Theme
 
 Resolver = Callable[["Context"], Any]
 RESOLVERS: dict[str, Resolver] = {}
+# root field -> the access scope it needs ("About access scopes")
+REQUIRED_SCOPES: dict[str, str] = {}
 
 
 @dataclass
@@ -27,16 +33,22 @@ class Context:
     inputs: dict[str, Any]
 
 
-def resolver(root_field: str) -> Callable[[Resolver], Resolver]:
+def resolver(root_field: str, *, scope: str | None = None) -> Callable[[Resolver], Resolver]:
     def register(function: Resolver) -> Resolver:
         RESOLVERS[root_field] = function
+        if scope:
+            REQUIRED_SCOPES[root_field] = scope
         return function
 
     return register
 
 
 def _timestamp(state: State) -> str:
-    return datetime.fromtimestamp(state.now(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _iso(state.now())
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _gid(kind: str, number: int) -> str:
@@ -252,3 +264,99 @@ def tags_add(context: Context) -> dict[str, Any]:
         current = context.state.tags.setdefault((context.shop.domain, node_id), [])
         current.extend(tag for tag in tags if tag and tag not in current)
     return {"node": {"id": node_id}, "userErrors": []}
+
+
+def _connection(nodes: list[dict[str, Any]], inputs: dict[str, Any]) -> dict[str, Any]:
+    """A connection of `nodes` cut by `first` / `last` (cursors are the nodes' positions)."""
+    first, last = inputs.get("first"), inputs.get("last")
+    if inputs.get("reverse"):
+        nodes = nodes[::-1]
+    start, end = 0, len(nodes)
+    if isinstance(first, int):
+        end = min(end, first)
+    if isinstance(last, int):
+        start = max(0, end - last)
+    page = nodes[start:end]
+    return {
+        "nodes": page,
+        "edges": [{"cursor": str(start + i), "node": node} for i, node in enumerate(page)],
+        "pageInfo": {
+            "hasNextPage": end < len(nodes),
+            "hasPreviousPage": start > 0,
+            "startCursor": str(start) if page else None,
+            "endCursor": str(end - 1) if page else None,
+        },
+    }
+
+
+def _matches(name: str, patterns: list[str] | None) -> bool:
+    # "Use '*' to match zero or more characters."
+    if not patterns:
+        return True
+    return any(
+        re.fullmatch(".*".join(re.escape(part) for part in pattern.split("*")), name)
+        for pattern in patterns
+    )
+
+
+def _theme_file(theme: Theme, filename: str, content: str) -> dict[str, Any]:
+    """Object "OnlineStoreThemeFile" with an "OnlineStoreThemeFileBodyText" body."""
+    encoded = content.encode()
+    return {
+        "__typename": "OnlineStoreThemeFile",
+        "filename": filename,
+        "contentType": "application/json",
+        "checksumMd5": hashlib.md5(encoded, usedforsecurity=False).hexdigest(),
+        "size": len(encoded),
+        "createdAt": _iso(theme.created_at),
+        "updatedAt": _iso(theme.updated_at),
+        "body": {"__typename": "OnlineStoreThemeFileBodyText", "content": content},
+    }
+
+
+def _theme(state: State, theme: Theme) -> dict[str, Any]:
+    """Object "OnlineStoreTheme"; `files(filenames:, first:)` reads its arguments."""
+
+    def files(inputs: dict[str, Any]) -> dict[str, Any]:
+        with state.lock:
+            text = theme.settings_data_text()
+        found = [
+            _theme_file(theme, SETTINGS_DATA, text)
+            for name in (SETTINGS_DATA,)
+            if _matches(name, inputs.get("filenames"))
+        ]
+        # "first" defaults to 50 for a theme's files.
+        return _connection(
+            found, {"first": 50, **{k: v for k, v in inputs.items() if v is not None}}
+        )
+
+    return {
+        "__typename": "OnlineStoreTheme",
+        "id": _gid("OnlineStoreTheme", theme.id),
+        "name": theme.name,
+        "role": theme.role,
+        "prefix": "",
+        "processing": False,
+        "processingFailed": False,
+        "themeStoreId": 887,
+        "createdAt": _iso(theme.created_at),
+        "updatedAt": _iso(theme.updated_at),
+        "files": files,
+    }
+
+
+@resolver("themes", scope="read_themes")
+def themes(context: Context) -> dict[str, Any]:
+    """Connection "OnlineStoreThemeConnection": `roles`, `names`, `first`, `last`, `reverse`.
+
+    Only `config/settings_data.json` is among a theme's files here.
+    """
+    state, inputs = context.state, context.inputs
+    roles = inputs.get("roles")
+    with state.lock:
+        chosen = [
+            theme
+            for theme in state.shop_themes(context.shop.domain)
+            if (not roles or theme.role in roles) and _matches(theme.name, inputs.get("names"))
+        ]
+    return _connection([_theme(state, theme) for theme in chosen], inputs)

@@ -6,9 +6,12 @@ read-modify-write, so concurrent requests see a consistent store.
 
 from __future__ import annotations
 
+import copy
+import json
 import secrets
 import threading
 import time
+import uuid
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +34,20 @@ DEFAULT_SCOPES = (
     "write_discounts",
     "write_app_proxy",
     "write_store_credit_account_transactions",
+    "read_themes",
 )
+# The header Shopify writes into a theme's generated JSON files (themes allow comments).
+GENERATED_HEADER = """/*
+ * ------------------------------------------------------------
+ * IMPORTANT: The contents of this file are auto-generated.
+ *
+ * This file may be updated by the Shopify admin theme editor
+ * or related systems. Please exercise caution as any changes
+ * made to this file may be overwritten.
+ * ------------------------------------------------------------
+ */
+"""
+SETTINGS_DATA = "config/settings_data.json"
 
 
 @dataclass
@@ -52,6 +68,38 @@ class Shop:
             "currency": self.currency,
             "timezone": self.timezone,
         }
+
+
+@dataclass
+class Theme:
+    """One of a shop's online store themes; only `config/settings_data.json` is kept.
+
+    `settings_data` is that file as JSON; Shopify renders it with the generated header and
+    with "/" escaped as "\\/", which `settings_data_text` reproduces.
+    """
+
+    id: int
+    name: str
+    role: str
+    created_at: float
+    updated_at: float
+    settings_data: dict[str, Any] = field(default_factory=dict)
+
+    def settings_data_text(self) -> str:
+        return GENERATED_HEADER + json.dumps(self.settings_data, indent=2).replace("/", "\\/")
+
+
+def _fresh_settings_data() -> dict[str, Any]:
+    # A freshly installed theme: some theme settings, no app embed ever enabled.
+    return {
+        "current": {
+            "colors_solid_button_labels": "#ffffff",
+            "sections": {"header": {"type": "header", "settings": {"menu": "main-menu"}}},
+            "content_for_index": [],
+            "blocks": {},
+        },
+        "presets": {"Default": {}},
+    }
 
 
 @dataclass
@@ -144,6 +192,8 @@ class State:
     app_url: str
     scopes: tuple[str, ...] = DEFAULT_SCOPES
     app_id: int = 1
+    # shopify.app.toml `handle`: the <app handle> in the types of the app's theme blocks.
+    app_handle: str = "perennial"
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     # Set on stop(), so a request held by the hang knob is let go at once.
     stopping: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -160,6 +210,8 @@ class State:
     metafields: dict[tuple[str, str, str, str], dict[str, Any]] = field(default_factory=dict)
     store_credit: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     tags: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    # Each shop's themes, made on first sight: a published (MAIN) one and a draft.
+    themes: dict[str, list[Theme]] = field(default_factory=dict)
     _serial: int = 1000
 
     def now(self) -> float:
@@ -183,6 +235,53 @@ class State:
                     email=f"owner@{handle}.example",
                 )
             return self.shops[domain]
+
+    def shop_themes(self, domain: str) -> list[Theme]:
+        """The shop's themes, published first; made the first time they are asked for."""
+        with self.lock:
+            if domain not in self.themes:
+                now = self.now()
+                self.themes[domain] = [
+                    Theme(self.next_id(), "Dawn", "MAIN", now, now, _fresh_settings_data()),
+                    Theme(
+                        self.next_id(),
+                        "Dawn (draft)",
+                        "UNPUBLISHED",
+                        now,
+                        now,
+                        _fresh_settings_data(),
+                    ),
+                ]
+            return self.themes[domain]
+
+    def main_theme(self, domain: str) -> Theme:
+        with self.lock:
+            return next(t for t in self.shop_themes(domain) if t.role == "MAIN")
+
+    def extension_uid(self) -> str:
+        """The id Shopify gives the app's theme app extension (stable for one app)."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"standin-extension:{self.api_key}"))
+
+    def set_app_embed(self, domain: str, block_handle: str, *, enabled: bool) -> dict[str, Any]:
+        """What switching the app embed block on or off in the theme editor and saving does
+        to the published theme's settings_data.json: added on first enabling, kept with
+        `"disabled": true` when switched off ("Detecting app embed blocks"). Returns the
+        theme's `current.blocks`."""
+        block_type = (
+            f"shopify://apps/{self.app_handle}/blocks/{block_handle}/{self.extension_uid()}"
+        )
+        with self.lock:
+            theme = self.main_theme(domain)
+            blocks = theme.settings_data.setdefault("current", {}).setdefault("blocks", {})
+            found = next((b for b in blocks.values() if b.get("type") == block_type), None)
+            if found is None and enabled:
+                # Shopify's block ids in settings_data.json are long strings of digits.
+                block_id = str(zlib.crc32(block_type.encode()) * 10**10 + self.next_id())
+                blocks[block_id] = {"type": block_type, "disabled": False, "settings": {}}
+            elif found is not None:
+                found["disabled"] = not enabled
+            theme.updated_at = self.now()
+            return copy.deepcopy(blocks)
 
     def bucket(self, domain: str) -> Bucket:
         with self.lock:

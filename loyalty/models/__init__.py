@@ -1,18 +1,22 @@
 from .ledger import LedgerEntry, Reason
 from .member import Member
 from .member_import import ImportStatus, MemberImport
+from .onboarding import Onboarding
 from .order import Order, Refund
 from .privacy import PrivacyRequest
 from .program import Program, Rounding
 from .reward import Reward, RewardKind
 from .shop import Shop, is_shop_domain
 from .tier import Tier, TierBasis, TierWindow
+from .widget import LauncherPosition, WidgetSettings
 
 __all__ = [
     "ImportStatus",
+    "LauncherPosition",
     "LedgerEntry",
     "Member",
     "MemberImport",
+    "Onboarding",
     "Order",
     "PrivacyRequest",
     "Program",
@@ -25,5 +29,6 @@ __all__ = [
     "Tier",
     "TierBasis",
     "TierWindow",
+    "WidgetSettings",
     "is_shop_domain",
 ]
