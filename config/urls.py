@@ -3,6 +3,7 @@ from django.urls import include, path
 import webhooks.admin_api
 import webhooks.views
 from loyalty.admin import api, exports, imports, install, members, pages, privacy, views
+from loyalty.admin import integrations as admin_integrations
 from loyalty.admin import program as admin_program
 from loyalty.admin import rewards as admin_rewards
 from loyalty.admin import widget as admin_widget
@@ -46,6 +47,12 @@ urlpatterns = [
     path("api/admin/imports/members", imports.member_imports, name="admin-member-imports"),
     path("api/admin/imports/<int:import_id>", imports.member_import, name="admin-member-import"),
     path("api/admin/widget", admin_widget.widget, name="admin-widget"),
+    path("api/admin/integrations", admin_integrations.integrations, name="admin-integrations"),
+    path(
+        "api/admin/integrations/rotate-secret",
+        admin_integrations.rotate_secret,
+        name="admin-integrations-rotate-secret",
+    ),
     path("webhooks", webhooks.views.intake, name="webhooks"),
     path("proxy/", include("loyalty.proxy.urls")),
 ]
