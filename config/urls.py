@@ -4,6 +4,7 @@ import webhooks.admin_api
 import webhooks.views
 from loyalty.admin import api, exports, imports, install, members, pages, privacy, views
 from loyalty.admin import integrations as admin_integrations
+from loyalty.admin import onboarding as admin_onboarding
 from loyalty.admin import program as admin_program
 from loyalty.admin import rewards as admin_rewards
 from loyalty.admin import widget as admin_widget
@@ -52,6 +53,12 @@ urlpatterns = [
         "api/admin/integrations/rotate-secret",
         admin_integrations.rotate_secret,
         name="admin-integrations-rotate-secret",
+    ),
+    path("api/admin/onboarding", admin_onboarding.onboarding, name="admin-onboarding"),
+    path(
+        "api/admin/onboarding/program-reviewed",
+        admin_onboarding.program_reviewed,
+        name="admin-onboarding-program-reviewed",
     ),
     path("webhooks", webhooks.views.intake, name="webhooks"),
     path("proxy/", include("loyalty.proxy.urls")),

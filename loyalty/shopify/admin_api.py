@@ -26,17 +26,21 @@ class AdminApiError(Exception):
         self.errors = errors or []
 
 
-def admin_graphql(shop: Shop, query: str, variables: dict | None = None) -> dict:
+def admin_graphql(
+    shop: Shop, query: str, variables: dict | None = None, *, timeout: float | None = None
+) -> dict:
     """Run `query` for `shop` and return its `data`.
 
     Raises AdminApiError on a transport failure, a non-2xx answer, or any GraphQL `errors`
     (mutations report business problems in `userErrors` inside `data`; callers check those).
+    `timeout` is seconds per request, SHOPIFY_HTTP_TIMEOUT unless a caller needs less.
     """
     payload = {"query": query, "variables": variables or {}}
     access_token = _token(shop, rejected=None)
-    response = _send(shop, access_token, payload)
+    timeout = settings.SHOPIFY_HTTP_TIMEOUT if timeout is None else timeout
+    response = _send(shop, access_token, payload, timeout)
     if response.status_code == 401:
-        response = _send(shop, _token(shop, rejected=access_token), payload)
+        response = _send(shop, _token(shop, rejected=access_token), payload, timeout)
     return _data(shop, response)
 
 
@@ -55,13 +59,13 @@ def _token(shop: Shop, *, rejected: str | None) -> str:
         raise AdminApiError(str(exc), status=exc.status) from exc
 
 
-def _send(shop: Shop, access_token: str, payload: dict) -> requests.Response:
+def _send(shop: Shop, access_token: str, payload: dict, timeout: float) -> requests.Response:
     try:
         return requests.post(
             graphql_url(shop),
             json=payload,
             headers={"X-Shopify-Access-Token": access_token, "Accept": "application/json"},
-            timeout=settings.SHOPIFY_HTTP_TIMEOUT,
+            timeout=timeout,
         )
     except requests.RequestException as exc:
         raise AdminApiError(

@@ -129,6 +129,11 @@ class Command(BaseCommand):
                 f"  -> {login}"
             )
         lines += [
+            # The demo theme starts without the widget's app embed, so the onboarding
+            # checklist has that step to show; this is the merchant saving it on.
+            "  Switch the widget on in the demo theme (the onboarding checklist ticks it):",
+            f"    curl -X POST {shopify.url}/_standin/app-embed"
+            f""" -d '{{"shop": "{SHOP}", "enabled": true}}'""",
             "  Send another order (then reload a balance):",
             f"    .venv/bin/python manage.py send_webhook --topic orders/paid --shop {SHOP}"
             f" --url {app_url}/webhooks",
