@@ -7,6 +7,7 @@ from loyalty.admin import integrations as admin_integrations
 from loyalty.admin import onboarding as admin_onboarding
 from loyalty.admin import program as admin_program
 from loyalty.admin import rewards as admin_rewards
+from loyalty.admin import stats as admin_stats
 from loyalty.admin import widget as admin_widget
 
 urlpatterns = [
@@ -60,6 +61,7 @@ urlpatterns = [
         admin_onboarding.program_reviewed,
         name="admin-onboarding-program-reviewed",
     ),
+    path("api/admin/stats", admin_stats.stats, name="admin-stats"),
     path("webhooks", webhooks.views.intake, name="webhooks"),
     path("proxy/", include("loyalty.proxy.urls")),
 ]
