@@ -73,7 +73,7 @@ def test_the_first_page_load_installs_the_shop_with_an_encrypted_expiring_token(
     response = admin_load(client, "alice.myshopify.com")
 
     assert response.status_code == 200
-    assert "Perennial is installed" in response.content.decode()
+    assert "Outstanding points" in response.content.decode()
     shop = Shop.objects.get(domain="alice.myshopify.com")
     assert (shop.name, shop.currency, shop.timezone) == ("Alice", "USD", "America/New_York")
     assert shop.installed_at is not None and shop.uninstalled_at is None

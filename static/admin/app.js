@@ -262,5 +262,14 @@
     }
   }
 
+  // The pages with forms of their own (program.js, settings.js) report the same way.
+  window.PerennialAdmin = {
+    toast: toast,
+    showBanner: showBanner,
+    hideBanner: hideBanner,
+    setLoading: setLoading,
+    keepValues: keepValues,
+  };
+
   start();
 })();
