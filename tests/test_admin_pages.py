@@ -192,5 +192,7 @@ def test_reward_page_fills_the_form_with_the_reward(client, shops):
     assert re.search(r'<option value="amount_off" selected>', html)
     assert re.search(r'name="points_cost"[^>]*value="500"', html)
     assert re.search(r'name="value"[^>]*value="5.00"', html)
+    assert re.search(r'name="name"[^>]*value=""', html)
+    assert "<title>5.00 EUR off · Rewards · Perennial</title>" in html
     assert re.search(r'name="minimum_subtotal"[^>]*value="40.00"', html)
     assert f'action="/api/admin/rewards/{reward.pk}"' in html

@@ -64,7 +64,7 @@ def member(request: HttpRequest, customer_id: int) -> HttpResponse:
             "entries_shown": selectors.MEMBER_ENTRIES_SHOWN,
             # Tiers are not built yet: every member is in none.
             "tier": None,
-            "largest_adjustment": members_api.LARGEST_ADJUSTMENT,
+            "largest_adjustment": f"{members_api.LARGEST_ADJUSTMENT:,}",
             "members_url": _page_url(request, "members-page"),
         },
     )
@@ -106,11 +106,14 @@ def reward(request: HttpRequest, reward_id: int) -> HttpResponse:
             {"reward_id": reward_id, "rewards_url": rewards_url},
             status=404,
         )
+    shown = rewards_api._reward(found, request.shop.currency)
     return _page(
         request,
         "admin/rewards_detail.html",
         {
-            "reward": rewards_api._reward(found, request.shop.currency),
+            "title": shown["name"],
+            # The form holds the name the merchant gave, empty when it is made from the value.
+            "reward": {**shown, "name": found.name},
             "kinds": RewardKind.choices,
             "currency": request.shop.currency,
             "rewards_url": rewards_url,

@@ -29,16 +29,18 @@
 
   // The staff member is whoever the launch URL's token named (the stand-in's
   // /admin/apps/<key>?sub= launch); later pages of the same tab keep them.
-  function staffUser() {
+  function rememberStaffUser() {
     var token = params.get("id_token");
-    if (token) {
-      try {
-        var claims = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
-        if (claims.sub) window.sessionStorage.setItem(SUB_KEY, claims.sub);
-      } catch (error) {
-        // A malformed token names nobody; the stand-in's default staff user stands in.
-      }
+    if (!token) return;
+    try {
+      var claims = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+      if (claims.sub) window.sessionStorage.setItem(SUB_KEY, claims.sub);
+    } catch (error) {
+      // A malformed token names nobody; the stand-in's default staff user stands in.
     }
+  }
+
+  function staffUser() {
     return window.sessionStorage.getItem(SUB_KEY) || "1";
   }
 
@@ -107,6 +109,7 @@
     "align-items:center;background:#303030;color:#fff;padding:8px 16px;",
     "font:14px system-ui,sans-serif}",
     ".standin-save-bar span{margin-right:auto;font-weight:650}",
+    ".standin-save-bar[hidden],.standin-loading[hidden]{display:none}",
     "ui-nav-menu,ui-title-bar,ui-save-bar{display:none !important}"
   ].join("");
 
@@ -124,7 +127,9 @@
       var nav = element("nav", { "aria-label": "App navigation" });
       Array.prototype.forEach.call(menu.querySelectorAll("a"), function (link) {
         var copy = element("a", { href: link.getAttribute("href") }, link.textContent.trim());
-        if (new URL(link.href).pathname === window.location.pathname) {
+        var path = new URL(link.href).pathname;
+        var here = window.location.pathname;
+        if (path === here || (path !== "/" && here.indexOf(path + "/") === 0)) {
           copy.setAttribute("aria-current", "page");
         }
         nav.appendChild(copy);
@@ -249,6 +254,7 @@
     loading: function (isLoading) { loadingNode.hidden = !isLoading; }
   };
   window.fetch = authenticatedFetch;
+  rememberStaffUser();
 
   ["ui-nav-menu", "ui-title-bar", "ui-save-bar"].forEach(function (name) {
     if (!window.customElements.get(name)) {

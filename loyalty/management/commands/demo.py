@@ -95,15 +95,26 @@ class Command(BaseCommand):
         for customer_id, email, first, last in SHOPPERS:
             customer = payloads.customer(customer_id, email, first, last)
             deliver("customers/create", customer, f"customer-{customer_id}")
-        deliver("orders/paid", payloads.order(5001, 1001, "120.00", email=SHOPPERS[0][1]), "o1")
-        deliver("orders/paid", payloads.order(5002, 1002, "64.90", email=SHOPPERS[1][1]), "o2")
-        deliver("orders/paid", payloads.order(5003, 1001, "35.50", email=SHOPPERS[0][1]), "o3")
+
+        def order(order_id: int, shopper: int, subtotal: str, **options) -> dict:
+            # The order's customer is the shopper, names included: an order's customer
+            # details update the member, as Shopify's do.
+            customer_id, email, first, last = SHOPPERS[shopper]
+            return payloads.order(
+                order_id,
+                customer_id,
+                subtotal,
+                email=email,
+                first_name=first,
+                last_name=last,
+                **options,
+            )
+
+        deliver("orders/paid", order(5001, 0, "120.00"), "o1")
+        deliver("orders/paid", order(5002, 1, "64.90"), "o2")
+        deliver("orders/paid", order(5003, 0, "35.50"), "o3")
         deliver("refunds/create", payloads.refund(5002, 9001, [("20.00", "0.00")]), "r1")
-        deliver(
-            "orders/paid",
-            payloads.order(5004, 1003, "80.00", test=True, email=SHOPPERS[2][1]),
-            "o4-test",
-        )
+        deliver("orders/paid", order(5004, 2, "80.00", test=True), "o4-test")
 
     def _report(self, app_url: str, shopify: server.Standin) -> None:
         shop_url = shopify.shop_url(SHOP)
@@ -112,6 +123,7 @@ class Command(BaseCommand):
             self.style.SUCCESS("Perennial is running with a demo shop."),
             f"  Embedded admin (opened as Shopify admin would):"
             f" {shop_url}/admin/apps/{settings.SHOPIFY_API_KEY}",
+            f"    its members: {shop_url}/admin/apps/{settings.SHOPIFY_API_KEY}/members",
             "  Shoppers' balances through the storefront app proxy:",
         ]
         for customer_id, email, *_ in SHOPPERS:
