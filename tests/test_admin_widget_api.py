@@ -1,12 +1,14 @@
 """The embedded admin's widget API: the storefront widget's colours, launcher and texts."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 
 from loyalty.models import WidgetSettings
-from loyalty.services.widget import contrast_ratio
+from loyalty.services.widget import WidgetSettingsInvalid, contrast_ratio, widget_settings_update
+from tests.conftest import needs_postgres
 from tests.shopify_signing import ALICE, BOB, as_merchant, session_token
 from tests.test_embedded_admin import installed_shop
 
@@ -198,6 +200,20 @@ def test_texts_have_limits_and_are_plain_text(client, shops):
     assert read(client) == DEFAULTS
 
 
+def test_a_text_with_a_broken_character_is_refused(client, shops):
+    # A lone surrogate is valid JSON but not UTF-8: the database could not store it.
+    response = change(client, '{"texts": {"en": {"panel_title": "Rewards \\ud83c"}}}')
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "texts.en.panel_title": [
+            "Retype this text: it holds a broken character (an unpaired surrogate)."
+        ]
+    }
+    emoji = change(client, '{"texts": {"en": {"panel_title": "Rewards \\ud83c\\udf3f"}}}')
+    assert emoji.json()["texts"]["en"]["panel_title"] == "Rewards \N{HERB}"
+
+
 def test_messages_may_break_lines_and_reach_their_limit(client, shops):
     message = "Earn 1 point per dollar.\nSpend them at checkout." + "!" * 252
 
@@ -296,5 +312,35 @@ def test_other_methods_are_not_allowed(client, shops):
 )
 def test_the_database_refuses_what_the_api_refuses(shops, field, value):
     alice, _ = shops
-    with pytest.raises(IntegrityError), transaction.atomic():
+    # PostgreSQL refuses an over-long varchar itself (DataError); SQLite needs the check.
+    with pytest.raises((IntegrityError, DataError)), transaction.atomic():
         WidgetSettings.objects.create(shop=alice, **{field: value})
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_at_once_never_leave_the_panel_unreadable(admin_settings):
+    alice = installed_shop(ALICE, "Alice")
+    widget_settings_update(shop=alice, changes={"panel_text_color": "#000000"})
+    # Each change is readable against the colours stored before both: #555555 on white is
+    # 7.4:1, black on #999999 is 7.4:1; together, #555555 on #999999 is 2.6:1.
+    changes = [{"panel_text_color": "#555555"}, {"panel_background_color": "#999999"}]
+
+    def save(change):
+        try:
+            widget_settings_update(shop=alice, changes=change)
+            return True
+        except WidgetSettingsInvalid:
+            return False
+        finally:
+            connection.close()
+
+    for _ in range(5):
+        widget_settings_update(
+            shop=alice, changes={"panel_text_color": "#000000", "panel_background_color": "#ffffff"}
+        )
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            saved = list(pool.map(save, changes))
+        assert saved.count(True) == 1
+        stored = WidgetSettings.objects.get(shop=alice)
+        assert contrast_ratio(stored.panel_text_color, stored.panel_background_color) >= 4.5

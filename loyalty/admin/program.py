@@ -70,14 +70,14 @@ def preview(request: HttpRequest) -> JsonResponse:
     if errors:
         return _errors(errors)
     try:
-        preview = program_preview(shop=request.shop, changes=changes, **order)
+        earned = program_preview(shop=request.shop, changes=changes, **order)
     except ProgramInvalid as exc:
         return _errors({f"program.{key}": messages for key, messages in exc.errors.items()})
     return JsonResponse(
         {
-            "points": preview.points,
-            "pending_days": preview.pending_days,
-            "by_tier": [{"tier": name, "points": points} for name, points in preview.by_tier],
+            "points": earned.points,
+            "pending_days": earned.pending_days,
+            "by_tier": [{"tier": name, "points": points} for name, points in earned.by_tier],
         }
     )
 
@@ -131,7 +131,7 @@ def _program(shop: Shop, program: Program) -> dict:
         "review_points": program.review_points,
         "review_photo_bonus_points": program.review_photo_bonus_points,
         "referral_advocate_points": program.referral_advocate_points,
-        "referral_friend_reward": _friend_reward(program_friend_reward(program)),
+        "referral_friend_reward": _friend_reward(program_friend_reward(program=program)),
         "referral_monthly_cap": program.referral_monthly_cap,
         "expiry_days": program.expiry_days,
         "expiry_reminder_days": program.expiry_reminder_days,

@@ -114,6 +114,8 @@ def _text(name: str, value: Any) -> tuple[str | None, str]:
     if not isinstance(value, str):
         return None, "Enter the text as a string."
     text = value.strip()
+    if not _encodable(text):
+        return None, "Retype this text: it holds a broken character (an unpaired surrogate)."
     if not text:
         return None, "Enter a text; the widget would show an empty space."
     if len(text) > longest:
@@ -127,6 +129,15 @@ def _text(name: str, value: Any) -> tuple[str | None, str]:
             "as code to shoppers."
         )
     return text, ""
+
+
+def _encodable(text: str) -> bool:
+    # JSON's "\ud800" escape gives a lone surrogate, which UTF-8 (and the database) can't hold.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _widget(settings: WidgetSettings) -> dict:

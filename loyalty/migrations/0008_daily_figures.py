@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loyalty', '0007_program_features'),
+        ('loyalty', '0008_widget_settings'),
     ]
 
     operations = [

@@ -39,8 +39,7 @@ def integration_secret_for(*, shop: Shop) -> str:
 def integration_secret_rotate(*, shop: Shop) -> str:
     """Replace the shop's integration secret with a new one and answer it.
 
-    Deliveries signed with the old secret are refused from now on: the merchant must paste
-    the new one into each review app.
+    Only the new secret is valid from now on: the merchant pastes it into each review app.
     """
     secret = secrets.token_urlsafe(SECRET_BYTES)
     shop.integration_secret_encrypted = encrypt_token(secret)

@@ -105,7 +105,7 @@ def program_tiers(*, shop: Shop) -> list[Tier]:
     return list(Tier.objects.filter(shop=shop).order_by("threshold"))
 
 
-def program_friend_reward(program: Program) -> FriendReward | None:
+def program_friend_reward(*, program: Program) -> FriendReward | None:
     """The referred friend's reward, or None when friends get none."""
     if not program.referral_friend_reward_kind:
         return None
@@ -214,7 +214,7 @@ def _check(program: Program, tiers: list[TierSetting] | None) -> None:
     """The rules between settings, in words a merchant can act on (the database guards them
     too)."""
     errors: dict[str, list[str]] = {}
-    reward = program_friend_reward(program)
+    reward = program_friend_reward(program=program)
     if reward is not None:
         try:
             reward_check(Reward(kind=reward.kind, value=reward.value))

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loyalty', '0008_daily_figures'),
+        ('loyalty', '0007_program_features'),
     ]
 
     operations = [
