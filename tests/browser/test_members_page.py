@@ -130,3 +130,30 @@ def test_a_refused_session_token_is_replaced_once_and_the_adjustment_goes_throug
     assert all(token.startswith("Bearer ey") for token in tokens)
     assert tokens[0] != tokens[1]
     assert LedgerEntry.objects.filter(member__customer_id=1001, points=5).count() == 1
+
+
+def test_the_button_shows_it_is_working_until_the_app_answers(page, open_from_admin):
+    seed_members()
+    open_from_admin("/members/1001")
+    # Hold the next fetch until the test lets it go.
+    page.evaluate(
+        """() => {
+            const send = window.fetch;
+            window.fetch = (...request) => new Promise((resolve) => {
+                window.releaseFetch = () => resolve(send(...request));
+            });
+        }"""
+    )
+    page.get_by_label("Points").fill("15")
+    page.get_by_label("Reason").fill("Review")
+    button = page.get_by_role("button", name="Adjust points")
+    button.click()
+
+    page.wait_for_function("() => typeof window.releaseFetch === 'function'")
+    assert button.get_attribute("aria-busy") == "true"
+    assert button.is_disabled()
+    assert page.locator(".standin-loading").is_visible()
+    page.evaluate("() => window.releaseFetch()")
+
+    page.locator("#member-balance", has_text="135").wait_for()
+    assert page.get_by_role("button", name="Adjust points").get_attribute("aria-busy") is None
