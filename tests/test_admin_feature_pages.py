@@ -207,6 +207,16 @@ def test_the_program_page_shows_the_saved_program_and_its_tiers(client, shops):
     assert 'data-tier="name" value="Silver"' in html
     assert re.search(r'data-tier="multiplier"[^>]* value="1.25"', html)
     assert '<option value="down" selected>' in html
+    # The preview is drawn with the page: 100.00 at 2.5 points, and at 2.5 × 1.25 for Silver
+    # (312.5, rounded down).
+    assert (
+        '<strong id="preview-points">250 points</strong>'
+        '<span id="preview-pending">, spendable after 14 days.</span>'
+    ) in html
+    assert (
+        '<ul class="preview-tiers" id="preview-tiers"><li>Silver members earn 312 points</li></ul>'
+        in html
+    )
     assert '"points_per_unit": "2.5"' in html  # the saved document, for Discard
     assert '<a href="/rewards?embedded=1&amp;shop=alice.myshopify.com&amp;host=YWRtaW4">' in html
 

@@ -111,12 +111,17 @@
   const previewSubtotal = document.getElementById("preview-subtotal");
   const previewSource = document.getElementById("preview-source");
 
+  // Worded as the page first draws it (pages_program.preview_texts).
+  const NUMBER = new Intl.NumberFormat("en-US");
+  function pointsText(points) {
+    return `${NUMBER.format(points)} ${points === 1 ? "point" : "points"}`;
+  }
+
   function renderPreview(answer) {
     const currency = document.getElementById("preview-amount").textContent.split(" ")[0];
     document.getElementById("preview-amount").textContent =
       `${currency} ${previewSubtotal.value.trim()}`;
-    document.getElementById("preview-points").textContent =
-      `${answer.points.toLocaleString()} ${answer.points === 1 ? "point" : "points"}`;
+    document.getElementById("preview-points").textContent = pointsText(answer.points);
     document.getElementById("preview-pending").textContent = answer.pending_days
       ? `, spendable after ${answer.pending_days} ${answer.pending_days === 1 ? "day" : "days"}.`
       : ", spendable at once.";
@@ -124,7 +129,7 @@
     list.replaceChildren(
       ...answer.by_tier.map((tier) => {
         const item = document.createElement("li");
-        item.textContent = `${tier.tier} members earn ${tier.points.toLocaleString()} points`;
+        item.textContent = `${tier.tier} members earn ${pointsText(tier.points)}`;
         return item;
       }),
     );
@@ -287,5 +292,4 @@
   form.addEventListener("change", changed);
   previewSubtotal.addEventListener("input", previewSoon);
   previewSource.addEventListener("change", previewSoon);
-  preview();
 })();

@@ -57,7 +57,6 @@ def test_editing_the_program_previews_saves_and_stays_saved(open_from_admin):
     page = open_from_admin("/program")
 
     points = page.locator("#preview-points")
-    page.wait_for_function("document.getElementById('preview-points').textContent !== '…'")
     assert points.inner_text() == "100 points"
     assert page.locator("#preview-amount").inner_text() == "EUR 100.00"
     page.fill("#field-points_per_unit", "2.5")
@@ -85,7 +84,6 @@ def test_editing_the_program_previews_saves_and_stays_saved(open_from_admin):
 def test_a_bad_value_shows_its_error_next_to_the_field_and_nothing_is_saved(open_from_admin):
     alice()
     page = open_from_admin("/program")
-    page.wait_for_function("document.getElementById('preview-points').textContent !== '…'")
 
     page.fill("#field-hold_days", "400")
     page.locator("#program-form button[type=submit]").click()
@@ -101,7 +99,6 @@ def test_a_bad_value_shows_its_error_next_to_the_field_and_nothing_is_saved(open
 def test_tiers_are_added_previewed_and_saved(open_from_admin):
     alice()
     page = open_from_admin("/program")
-    page.wait_for_function("document.getElementById('preview-points').textContent !== '…'")
 
     page.click("#tier-add")
     row = page.locator(".tier-row").last
@@ -166,7 +163,6 @@ def test_the_onboarding_checklist_ticks_each_step_and_then_goes(open_from_admin,
 
     page.get_by_role("link", name="Review the program").click()
     page.locator("#program-form").wait_for()
-    page.wait_for_function("document.getElementById('preview-points').textContent !== '…'")
     with page.expect_response("**/api/admin/onboarding/program-reviewed"):
         page.locator("#program-form button[type=submit]").click()
     Reward.objects.create(shop=shop, kind="free_shipping", value="0", points_cost=300)
