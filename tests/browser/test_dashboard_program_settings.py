@@ -12,7 +12,15 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from loyalty.earning.orders import Customer, order_facts
-from loyalty.models import Onboarding, PrivacyRequest, Program, Reward, Shop, WidgetSettings
+from loyalty.models import (
+    Onboarding,
+    PrivacyRequest,
+    Program,
+    Reward,
+    Shop,
+    Tier,
+    WidgetSettings,
+)
 from loyalty.services.integrations import integration_secret_for
 from loyalty.services.members import member_adjust, member_from_customer
 from loyalty.services.orders import order_settle
@@ -117,6 +125,38 @@ def test_tiers_are_added_previewed_and_saved(open_from_admin):
     assert tier.locator('[data-tier="threshold"]').input_value() == "1000"
     assert tier.locator('[data-tier="multiplier"]').input_value() == "1.5"
     screenshot(page, "program")
+
+
+def test_a_tier_rows_error_shows_in_its_own_row_and_discard_puts_the_rows_back(
+    open_from_admin,
+):
+    alice()
+    page = open_from_admin("/program")
+    page.click("#tier-add")
+    first = page.locator(".tier-row").nth(0)
+    first.locator('[data-tier="name"]').fill("Gold")
+    first.locator('[data-tier="threshold"]').fill("1000")
+    first.locator('[data-tier="multiplier"]').fill("1.5")
+    page.locator("#program-form button[type=submit]").click()
+    page.locator(".standin-toast", has_text="Program saved").wait_for()
+
+    page.click("#tier-add")
+    second = page.locator(".tier-row").nth(1)
+    second.locator('[data-tier="name"]').fill("gold")
+    second.locator('[data-tier="threshold"]').fill("2000")
+    second.locator('[data-tier="multiplier"]').fill("2")
+    page.locator("#program-form button[type=submit]").click()
+
+    name_error = second.locator('[data-error-part="name"]')
+    name_error.wait_for()
+    assert name_error.inner_text().startswith("Tier 1 is already called")
+    assert first.locator(".field-error:visible").count() == 0
+    assert list(Tier.objects.filter(shop__domain=ALICE).values_list("name", flat=True)) == ["Gold"]
+
+    page.locator(".standin-save-bar:not([hidden])").get_by_role("button", name="Discard").click()
+    assert page.locator(".tier-row").count() == 1
+    assert page.locator(".tier-row [data-tier=name]").input_value() == "Gold"
+    assert page.locator(".standin-save-bar:not([hidden])").count() == 0
 
 
 def test_the_dashboard_shows_the_seeded_shops_figures(open_from_admin):
