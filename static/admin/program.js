@@ -1,6 +1,7 @@
 // The Program page: builds the program document from the form, previews what an example
 // order earns as the merchant types, and saves through PUT /api/admin/program.
-// App Bridge adds the session token to these same-origin fetches.
+// App Bridge adds the session token to these same-origin fetches (app.js sends the page's
+// own id_token when App Bridge did not load).
 (() => {
   "use strict";
 
@@ -143,7 +144,7 @@
     };
     let response;
     try {
-      response = await fetch("/api/admin/program/preview", {
+      response = await admin.fetch("/api/admin/program/preview", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(body),
@@ -238,7 +239,7 @@
     admin.setLoading(button, true);
     clearErrors();
     try {
-      const response = await fetch("/api/admin/program", {
+      const response = await admin.fetch("/api/admin/program", {
         method: "PUT",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(draft()),
@@ -253,7 +254,7 @@
         admin.toast("Program saved");
         // Saving the program is the first step of the onboarding checklist. The program is
         // saved either way; if this tick is lost, the next save makes it.
-        fetch("/api/admin/onboarding/program-reviewed", { method: "POST" }).catch(() => {});
+        admin.fetch("/api/admin/onboarding/program-reviewed", { method: "POST" }).catch(() => {});
       } else if (answer.errors) {
         showErrors(answer.errors, "");
         admin.toast("Not saved: correct the fields marked.", true);

@@ -1,6 +1,7 @@
 // The Settings page: the widget's look with a live preview (saved through
 // PUT /api/admin/widget), the review integrations' secret, and the data request exports.
-// App Bridge adds the session token to these same-origin fetches.
+// App Bridge adds the session token to these same-origin fetches (app.js sends the page's
+// own id_token when App Bridge did not load).
 (() => {
   "use strict";
 
@@ -81,7 +82,7 @@
     admin.setLoading(button, true);
     clearErrors();
     try {
-      const response = await fetch("/api/admin/widget", {
+      const response = await admin.fetch("/api/admin/widget", {
         method: "PUT",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(widgetDocument()),
@@ -144,7 +145,7 @@
   let secret = null;
 
   async function integrations(method, path) {
-    const response = await fetch(path, { method });
+    const response = await admin.fetch(path, { method });
     if (!response.ok) throw new Error(`${path} answered ${response.status}`);
     return response.json();
   }
@@ -203,7 +204,7 @@
     link.addEventListener("click", async (event) => {
       event.preventDefault();
       try {
-        const response = await fetch(link.href);
+        const response = await admin.fetch(link.href);
         if (!response.ok) throw new Error(`export answered ${response.status}`);
         const disposition = response.headers.get("Content-Disposition") || "";
         const name = /filename="([^"]+)"/.exec(disposition);
