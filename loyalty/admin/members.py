@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from loyalty import selectors
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.text_fields import unstorable_character
 from loyalty.models import LedgerEntry, Member
 from loyalty.services.ledger import BalanceOutOfRange
 from loyalty.services.members import member_adjust
@@ -114,8 +115,8 @@ def _adjustment_errors(body: dict) -> dict[str, list[str]]:
     reason = body.get("reason")
     if not isinstance(reason, str) or not reason.strip():
         errors["reason"] = ["Say why the points change; the member's history shows it."]
-    elif "\x00" in reason:
-        errors["reason"] = ["Remove the NUL character from the reason."]
+    elif problem := unstorable_character(reason):
+        errors["reason"] = [problem]
     elif len(reason.strip()) > LONGEST_REASON:
         errors["reason"] = [f"Keep the reason to {LONGEST_REASON} characters or fewer."]
     return errors

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from loyalty.admin.reward_fields import PARSERS as REWARD_PARSERS
+from loyalty.admin.text_fields import unstorable_character
 from loyalty.models import RewardKind, Rounding, TierBasis, TierWindow
 from loyalty.models.program import FRIEND_REWARD_KINDS
 from loyalty.services.programs import PROGRAM_SETTINGS, FriendReward, TierSetting
@@ -210,8 +211,8 @@ def _referral_friend_reward(value: Any) -> tuple[FriendReward | None, Errors]:
 def _tier_name(value: Any) -> tuple[str | None, str]:
     if not isinstance(value, str) or not value.strip():
         return None, 'Enter the tier\'s name, such as "Gold".'
-    if "\x00" in value:
-        return None, "Remove the NUL character from the name."
+    if problem := unstorable_character(value):
+        return None, problem
     if len(value.strip()) > LONGEST_TIER_NAME:
         return None, f"Keep the name to {LONGEST_TIER_NAME} characters or fewer."
     return value.strip(), ""

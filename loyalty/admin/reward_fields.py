@@ -7,6 +7,7 @@ a merchant can act on).
 
 from decimal import Decimal, InvalidOperation
 
+from loyalty.admin.text_fields import unstorable_character
 from loyalty.models import RewardKind
 
 HIGHEST_POINTS_COST = 10_000_000
@@ -27,8 +28,8 @@ def _name(sent) -> tuple[str | None, str]:
         return None, ""
     if not isinstance(sent, str):
         return None, "Enter the name as text, or leave it empty for one made from the value."
-    if "\x00" in sent:
-        return None, "Remove the NUL character from the name."
+    if problem := unstorable_character(sent):
+        return None, problem
     if len(sent.strip()) > LONGEST_NAME:
         return None, f"Keep the name to {LONGEST_NAME} characters or fewer."
     return sent.strip(), ""

@@ -8,6 +8,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_http_methods
 
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.text_fields import unstorable_character
 from loyalty.models import LauncherPosition, WidgetSettings
 from loyalty.models.widget import COLORS, WIDGET_TEXTS
 from loyalty.services.widget import (
@@ -114,8 +115,8 @@ def _text(name: str, value: Any) -> tuple[str | None, str]:
     if not isinstance(value, str):
         return None, "Enter the text as a string."
     text = value.strip()
-    if not _encodable(text):
-        return None, "Retype this text: it holds a broken character (an unpaired surrogate)."
+    if problem := unstorable_character(text):
+        return None, problem
     if not text:
         return None, "Enter a text; the widget would show an empty space."
     if len(text) > longest:
@@ -129,15 +130,6 @@ def _text(name: str, value: Any) -> tuple[str | None, str]:
             "as code to shoppers."
         )
     return text, ""
-
-
-def _encodable(text: str) -> bool:
-    # JSON's "\ud800" escape gives a lone surrogate, which UTF-8 (and the database) can't hold.
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _widget(settings: WidgetSettings) -> dict:
