@@ -411,3 +411,20 @@ def test_concurrent_crediting_keeps_the_live_counters_equal_to_the_rebuilt_ones(
     balances = Member.objects.filter(shop=shop).values_list("balance", "pending")
     assert figures.points_outstanding == sum(b + p for b, p in balances)
     assert DailyFigures.objects.filter(shop=shop).values("slot").distinct().count() > 1
+
+
+def test_the_buyer_is_the_customer_an_earlier_delivery_named_and_a_guest_needs_an_email(clock):
+    shop = factories.shop()
+    clock("2026-11-02T10:00:00+00:00")
+    settle(shop, order_id=5001, customer_id=1001)
+    clock("2026-11-02T10:00:01+00:00")
+    settle(shop, order_id=5002, customer_id=1001, financial_status="pending")
+    # Its paid delivery comes without the customer: still customer 1001's second order.
+    settle(shop, order_id=5002, customer_id=None, email="")
+    settle(shop, order_id=5003, customer_id=None, email="")
+    settle(shop, order_id=5004, customer_id=None, email="")
+
+    figures = totals(shop).counts
+    assert (figures["member_orders"], figures["member_repeat_orders"]) == (1, 1)
+    assert (figures["nonmember_orders"], figures["nonmember_repeat_orders"]) == (3, 0)
+    assert_live_equals_rebuilt(shop)
