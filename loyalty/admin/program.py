@@ -8,7 +8,9 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_http_methods
 
+from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.openapi import Response, api_operation, errors, json_request
 from loyalty.models import Program, Rounding
 from loyalty.services.programs import PROGRAM_SETTINGS, program_for, program_update
 
@@ -21,6 +23,25 @@ LARGEST_SIGNUP_POINTS = 1_000_000
 RATE_TEXT = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?", re.ASCII)
 
 
+@api_operation(
+    "GET",
+    summary="The loyalty program",
+    description="How the shop's members earn; the defaults until the shop changes them.",
+    responses={200: Response("The program.", schemas.PROGRAM)},
+)
+@api_operation(
+    "PUT",
+    summary="Change the loyalty program",
+    description=(
+        "Changes the keys sent and answers the whole program; nothing changes when any key "
+        "is at fault. Orders already paid keep the points they earned."
+    ),
+    request_body=json_request("The settings to change.", schemas.PROGRAM_CHANGES),
+    responses={
+        200: Response("The program after the change.", schemas.PROGRAM),
+        400: errors("Each key at fault, an unknown key under its own name, or `body`."),
+    },
+)
 @require_http_methods(["GET", "PUT"])
 @embedded_api_view
 def program(request: HttpRequest) -> JsonResponse:
