@@ -4,6 +4,7 @@ from functools import partial
 
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.http import require_GET, require_POST
 
 from loyalty import tasks
@@ -102,7 +103,11 @@ def member_import(request: HttpRequest, import_id: int) -> JsonResponse:
 def _uploaded_csv(request: HttpRequest) -> bytes | None:
     """The uploaded file's bytes (at most one byte over the limit), or None without one."""
     if request.content_type == "multipart/form-data":
-        upload = request.FILES.get("file")
+        try:
+            upload = request.FILES.get("file")
+        except MultiPartParserError:
+            # No boundary, or a body that is not multipart: as good as no file.
+            return None
         return upload.read(LARGEST_FILE_BYTES + 1) if upload is not None else None
     if request.content_type in ("text/csv", "text/plain"):
         return request.read(LARGEST_FILE_BYTES + 1)

@@ -43,15 +43,16 @@ LONGEST_IDEMPOTENCY_KEY = 150
 @embedded_api_view
 def members(request: HttpRequest) -> JsonResponse:
     """`?q=` searches by email, name or customer id; `?cursor=` continues a listing."""
+    q = request.GET.get("q", "")
+    if "\x00" in q:
+        return _errors({"q": ["Remove the NUL character from the search."]})
     cursor = request.GET.get("cursor", "")
     after_id = None
     if cursor:
         after_id = _cursor_position(cursor)
         if after_id is None:
             return _errors({"cursor": ["This cursor is not one this API gave out; start over."]})
-    page, more = selectors.members_search(
-        shop=request.shop, q=request.GET.get("q", ""), after_id=after_id
-    )
+    page, more = selectors.members_search(shop=request.shop, q=q, after_id=after_id)
     return JsonResponse(
         {
             "members": [_member(member) for member in page],
@@ -120,7 +121,8 @@ def member_adjustments(request: HttpRequest, customer_id: int) -> JsonResponse:
         )
     try:
         body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    # RecursionError: arrays nested thousands deep.
+    except (ValueError, RecursionError):
         return _errors({"body": ["Send a JSON object with points and reason."]})
     if not isinstance(body, dict):
         return _errors({"body": ["Send a JSON object with points and reason."]})
@@ -161,9 +163,20 @@ def _adjustment_errors(body: dict) -> dict[str, list[str]]:
         errors["reason"] = ["Say why the points change; the member's history shows it."]
     elif "\x00" in reason:
         errors["reason"] = ["Remove the NUL character from the reason."]
+    elif not _is_text(reason):
+        errors["reason"] = ["Type the reason again: it holds a character that is not text."]
     elif len(reason.strip()) > LONGEST_REASON:
         errors["reason"] = [f"Keep the reason to {LONGEST_REASON} characters or fewer."]
     return errors
+
+
+def _is_text(text: str) -> bool:
+    """False for a string with a lone surrogate (JSON's "\\ud800"), which no database stores."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _member(member: Member) -> dict:

@@ -51,7 +51,8 @@ def program(request: HttpRequest) -> JsonResponse:
     try:
         # Decimals, not floats: 2.675 must stay 2.675.
         body = json.loads(request.body, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError):
+    # RecursionError: arrays nested thousands deep.
+    except (ValueError, RecursionError):
         body = None
     if not isinstance(body, dict):
         return _errors({"body": ["Send a JSON object of the program settings to change."]})

@@ -119,7 +119,8 @@ def _fields(body: bytes) -> tuple[dict, dict[str, list[str]]]:
     try:
         # Decimal, not float: a value of 0.1 must stay exactly 0.1.
         document = json.loads(body, parse_float=Decimal, parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError):
+    # RecursionError: arrays nested thousands deep.
+    except (ValueError, RecursionError):
         document = None
     if not isinstance(document, dict):
         return {}, {"body": ['Send the reward as a JSON object, such as {"kind": …}.']}
@@ -153,6 +154,8 @@ def _name(sent) -> tuple[str | None, str]:
         return None, "Enter the name as text, or leave it empty for one made from the value."
     if "\x00" in sent:
         return None, "Remove the NUL character from the name."
+    if not _is_text(sent):
+        return None, "Type the name again: it holds a character that is not text."
     if len(sent.strip()) > LONGEST_NAME:
         return None, f"Keep the name to {LONGEST_NAME} characters or fewer."
     return sent.strip(), ""
@@ -234,6 +237,15 @@ PARSERS = {
     "product_id": _product_id,
     "enabled": _enabled,
 }
+
+
+def _is_text(text: str) -> bool:
+    """False for a string with a lone surrogate (JSON's "\\ud800"), which no database stores."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _no_constant(name: str):

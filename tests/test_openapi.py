@@ -1,0 +1,279 @@
+"""The admin API's OpenAPI document: valid, complete, and what the running app answers.
+
+schemathesis sends each documented operation generated requests, valid and invalid, as
+Alice's staff, through Django's WSGI handler, and checks every answer against the document:
+no 500, a documented status code, content type, headers and body.
+"""
+
+import re
+from datetime import timedelta
+from urllib.parse import unquote
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from openapi_spec_validator import validate
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from werkzeug.test import Client
+
+from loyalty.admin import api_schemas, members, program, rewards
+from loyalty.admin.openapi import (
+    METHODS,
+    ROUTE_PARAMETER,
+    admin_api_routes,
+    openapi_document,
+)
+from loyalty.models import RewardKind
+from loyalty.services.imports import member_import_create, member_import_run
+from loyalty.services.members import member_adjust
+from loyalty.services.privacy import customer_data_export
+from loyalty.services.rewards import reward_create
+from tests.shopify_signing import ALICE, BOB, OTHER_SECRET, as_merchant, session_token
+from tests.test_embedded_admin import installed_shop
+from webhooks.models import Delivery, Status
+
+DOCUMENT = "/api/admin/openapi.json"
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+IMPORTED = (
+    "customer_id,email,first_name,last_name,points\n"
+    "1001,ada@example.com,Ada,Lovelace,500\n"
+    "1002,grace@example.com,Grace,Hopper,0\n"
+    "1003,=cmd,Alan,Turing,12\n"
+    "x,not-an-email,,,-5\n"
+)
+
+
+def alice_with_everything() -> dict[str, list[int]]:
+    """Alice's shop with some of every object the API shows; their ids by path parameter."""
+    alice = installed_shop(ALICE, "Alice's Garden", currency="EUR")
+    installed_shop(BOB, "Bob")
+    member_import = member_import_create(shop=alice, csv_bytes=IMPORTED.encode())
+    member_import_run(import_id=member_import.pk)
+    ada = alice.members.get(customer_id=1001)
+    member_adjust(member=ada, points=-75, reason="Damaged parcel", actor="77", key="seed:1")
+    made = [
+        reward_create(shop=alice, kind=RewardKind.AMOUNT_OFF, points_cost=500, value=5),
+        reward_create(shop=alice, kind=RewardKind.PERCENT_OFF, points_cost=800, value=10),
+        reward_create(shop=alice, kind=RewardKind.FREE_SHIPPING, points_cost=300),
+        reward_create(
+            shop=alice, kind=RewardKind.FREE_PRODUCT, points_cost=900, product_id=7982003224742
+        ),
+    ]
+    deliveries = [
+        Delivery.objects.create(
+            shop_domain=ALICE,
+            topic="orders/paid",
+            webhook_id=f"seed-{status}",
+            body=b"{}",
+            received_at=timezone.now() - timedelta(minutes=5),
+            status=status,
+            attempts=2,
+            last_error="Traceback (most recent call last):\nKeyError: 'line_items'\n",
+            next_attempt_at=timezone.now() + timedelta(minutes=4),
+        )
+        for status in (Status.FAILED, Status.PROCESSED, Status.RECEIVED)
+    ]
+    data_request = customer_data_export(shop=alice, customer_id=1001, shopify_request_id=77)
+    return {
+        "customer_id": [1001, 1002, 1003],
+        "reward_id": [reward.pk for reward in made],
+        "delivery_id": [delivery.pk for delivery in deliveries],
+        "import_id": [member_import.pk],
+        "request_id": [data_request.pk],
+    }
+
+
+@pytest.fixture
+def wsgi_app(db, admin_settings):
+    """The app as a WSGI server runs it, inside the test's transaction.
+
+    Django closes a connection left in a transaction at each request's start and end; the
+    test client stops that, and so must we, or the test's transaction would be lost.
+    """
+    admin_settings.ALLOWED_HOSTS = [*admin_settings.ALLOWED_HOSTS, "localhost"]
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield get_wsgi_application()
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def alices_ids(wsgi_app) -> dict[str, list[int]]:
+    return alice_with_everything()
+
+
+# The document the view serves (test_the_document_is_valid_openapi checks they are equal).
+schema = schemathesis.openapi.from_dict(openapi_document())
+
+
+@schema.parametrize()
+@schema.given(data=st.data())
+@settings(
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_the_app_answers_as_its_document_says(case, data, wsgi_app, alices_ids):
+    # Random ids are almost never Alice's: send hers about half the time, so that the
+    # answers about her objects are checked too, not only the 404s.
+    for name, value in case.path_parameters.items():
+        case.path_parameters[name] = data.draw(st.sampled_from([value, *alices_ids[name]]))
+    if routes_to_its_view(case):
+        case.call_and_validate(app=wsgi_app, headers=as_merchant(ALICE), checks=CHECKS)
+    else:
+        # An id that is not digits makes a URL of no path in the document: Django's 404.
+        response = case.call(app=wsgi_app, headers=as_merchant(ALICE))
+        assert response.status_code == 404
+
+
+def routes_to_its_view(case) -> bool:
+    """Whether Django routes the case's URL to the pattern its operation documents."""
+    try:
+        match = resolve(unquote(case.formatted_path))
+    except Resolver404:
+        return False
+    return "/" + ROUTE_PARAMETER.sub(r"{\1}", match.route) == case.path
+
+
+def test_the_document_is_valid_openapi(client):
+    response = client.get(DOCUMENT)
+
+    assert response.status_code == 200
+    document = response.json()
+    validate(document)
+    assert document == openapi_document()
+    assert document["openapi"] == "3.1.0"
+    assert document["components"]["securitySchemes"]["sessionToken"]["bearerFormat"] == "JWT"
+
+
+@pytest.mark.django_db
+def test_every_method_an_admin_url_accepts_is_documented(client, admin_settings):
+    """Each method is tried on each /api/admin/ URL without a token: a method the view
+    accepts gets past the method check (401, or 200 for the public document), one it does
+    not gets 405. The accepted ones are exactly the documented ones."""
+    document = client.get(DOCUMENT).json()
+    routes = admin_api_routes()
+    assert len(routes) == len(document["paths"])
+    for route in routes:
+        url = route.path.format(**dict.fromkeys(route.converters, 1))
+        accepted = {
+            method
+            for method in METHODS
+            if client.generic(method, url, headers={"Authorization": "Bearer x"}).status_code != 405
+        }
+        documented = {method.upper() for method in document["paths"].get(route.path, {})}
+        assert accepted == documented, route.path
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "Bearer not-a-token",
+        f"Bearer {session_token(shop=ALICE, secret=OTHER_SECRET)}",
+        f"Bearer {session_token(shop=ALICE, lifetime=-120)}",
+        f"Basic {session_token(shop=ALICE)}",
+    ],
+    ids=["none", "garbage", "wrong-secret", "expired", "not-bearer"],
+)
+def test_without_a_valid_session_token_every_operation_answers_the_documented_401(
+    wsgi_app, authorization
+):
+    secured = [
+        schema[path][method.upper()]
+        for path, item in schema.raw_schema["paths"].items()
+        for method, operation in item.items()
+        if operation.get("security") != []
+    ]
+    assert len(secured) == 17
+    for operation in secured:
+        case = operation.Case(
+            path_parameters=dict.fromkeys(re.findall(r"{(\w+)}", operation.path), 1),
+            headers={"Authorization": authorization} if authorization else {},
+        )
+        response = case.call(app=wsgi_app)
+
+        assert response.status_code == 401, operation.label
+        assert response.headers["x-shopify-retry-invalid-session-request"] == ["1"]
+        assert response.content == b""
+        case.validate_response(response, checks=CHECKS)
+
+
+def hostile_requests(operation: dict) -> list[tuple[str, dict]]:
+    """Requests the generator rarely or never makes, each as (what, werkzeug open kwargs):
+    NUL in each query parameter; a JSON body nested 100,000 deep, and NUL or a lone
+    surrogate in each of its fields; a multipart body without a boundary."""
+    requests = [
+        (f"NUL in {parameter['name']}", {"query_string": {parameter["name"]: "a\x00b"}})
+        for parameter in operation["parameters"]
+        if parameter["in"] == "query"
+    ]
+    content = operation.get("requestBody", {}).get("content", {})
+    if "application/json" in content:
+        json_body = {"content_type": "application/json"}
+        requests.append(("nested body", {"data": "[" * 100_000 + "]" * 100_000, **json_body}))
+        for field in content["application/json"]["schema"]["properties"]:
+            for escape in ("\\u0000", "\\ud800"):
+                data = f'{{"{field}": "a{escape}b"}}'
+                requests.append((f"{escape} in {field}", {"data": data, **json_body}))
+    if "multipart/form-data" in content:
+        requests.append(("no boundary", {"data": b"file", "content_type": "multipart/form-data"}))
+    return requests
+
+
+def test_hostile_input_gets_a_documented_answer_never_a_500(wsgi_app, alices_ids):
+    client = Client(wsgi_app)
+    sent = 0
+    for path, item in schema.raw_schema["paths"].items():
+        for method, operation in item.items():
+            ids = {name: alices_ids[name][0] for name in re.findall(r"{(\w+)}", path)}
+            case = schema[path][method.upper()].Case(path_parameters=ids)
+            for what, request in hostile_requests(operation):
+                response = client.open(
+                    case.formatted_path,
+                    method=method.upper(),
+                    headers=as_merchant(ALICE),
+                    **request,
+                )
+                assert response.status_code == 400, (case.operation.label, what)
+                case.validate_response(response, checks=CHECKS)
+                sent += 1
+    assert sent >= 40
+
+
+def test_the_schemas_carry_the_views_limits():
+    """api_schemas cannot import the views (they import it), so it repeats their limits."""
+    assert (api_schemas.RATE_DECIMALS, api_schemas.LARGEST_RATE) == (
+        program.RATE_DECIMALS,
+        program.LARGEST_RATE,
+    )
+    assert api_schemas.LONGEST_HOLD_DAYS == program.LONGEST_HOLD_DAYS
+    assert api_schemas.LARGEST_SIGNUP_POINTS == program.LARGEST_SIGNUP_POINTS
+    assert api_schemas.LARGEST_ADJUSTMENT == members.LARGEST_ADJUSTMENT
+    assert api_schemas.LONGEST_REASON == members.LONGEST_REASON
+    assert api_schemas.LONGEST_IDEMPOTENCY_KEY == members.LONGEST_IDEMPOTENCY_KEY
+    assert api_schemas.HIGHEST_POINTS_COST == rewards.HIGHEST_POINTS_COST
+    assert api_schemas.AMOUNT_LIMIT == rewards.AMOUNT_LIMIT
+    assert api_schemas.LONGEST_NAME == rewards.LONGEST_NAME
+    assert api_schemas.LONGEST_EXPIRY_DAYS == rewards.LONGEST_EXPIRY_DAYS
