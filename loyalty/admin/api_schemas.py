@@ -197,8 +197,9 @@ NEW_REWARD = {
     **REWARD_FIELDS,
     "required": ["kind", "points_cost"],
     "description": (
-        f"`value` is required too, except for {' and '.join(VALUELESS_KINDS)}; "
-        "`product_id` for free_product."
+        f"`value` is required too, above 0 (a percent at most 100), except for "
+        f"{' and '.join(VALUELESS_KINDS)}, whose value is 0; `product_id` is required for "
+        "free_product and refused for the other kinds."
     ),
 }
 
