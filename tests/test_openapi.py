@@ -128,7 +128,7 @@ schema = schemathesis.openapi.from_dict(openapi_document())
 @schema.parametrize()
 @schema.given(data=st.data())
 @settings(
-    max_examples=25,
+    max_examples=50,
     derandomize=True,
     deadline=None,
     database=None,
@@ -138,7 +138,7 @@ def test_the_app_answers_as_its_document_says(case, data, wsgi_app, alices_ids):
     # Random ids are almost never Alice's: send hers about half the time, so that the
     # answers about her objects are checked too, not only the 404s.
     for name, value in case.path_parameters.items():
-        case.path_parameters[name] = data.draw(st.sampled_from([value, *alices_ids[name]]))
+        case.path_parameters[name] = data.draw(st.sampled_from([value, *alices_ids.get(name, [])]))
     if routes_to_its_view(case):
         case.call_and_validate(app=wsgi_app, headers=as_merchant(ALICE), checks=CHECKS)
     else:
@@ -188,6 +188,16 @@ def test_every_method_an_admin_url_accepts_is_documented(client, admin_settings)
         assert accepted == documented, route.path
 
 
+def secured_operations() -> list:
+    """Every documented operation that takes a session token."""
+    return [
+        schema[path][method.upper()]
+        for path, item in schema.raw_schema["paths"].items()
+        for method, operation in item.items()
+        if operation.get("security") != []
+    ]
+
+
 @pytest.mark.parametrize(
     "authorization",
     [
@@ -202,12 +212,7 @@ def test_every_method_an_admin_url_accepts_is_documented(client, admin_settings)
 def test_without_a_valid_session_token_every_operation_answers_the_documented_401(
     wsgi_app, authorization
 ):
-    secured = [
-        schema[path][method.upper()]
-        for path, item in schema.raw_schema["paths"].items()
-        for method, operation in item.items()
-        if operation.get("security") != []
-    ]
+    secured = secured_operations()
     assert len(secured) == 17
     for operation in secured:
         case = operation.Case(
@@ -220,6 +225,134 @@ def test_without_a_valid_session_token_every_operation_answers_the_documented_40
         assert response.headers["x-shopify-retry-invalid-session-request"] == ["1"]
         assert response.content == b""
         case.validate_response(response, checks=CHECKS)
+
+
+# One request for each answer each operation documents, the session token's 401 and 502
+# aside (tested for every operation below): (method, path, status, werkzeug open kwargs,
+# path parameters when not Alice's first object of the kind).
+NOT_HERS = 999_999
+HER_SECOND = "Alice's second object of the kind"
+EXAMPLES = [
+    ("GET", "/api/admin/openapi.json", 200, {}, {}),
+    ("GET", "/api/admin/program", 200, {}, {}),
+    ("PUT", "/api/admin/program", 200, {"json": {"points_per_unit": "2.5"}}, {}),
+    ("PUT", "/api/admin/program", 400, {"json": {"hold_days": -1}}, {}),
+    ("GET", "/api/admin/members", 200, {"query_string": {"q": "ada"}}, {}),
+    ("GET", "/api/admin/members", 400, {"query_string": {"cursor": "nope"}}, {}),
+    ("GET", "/api/admin/members/{customer_id}", 200, {}, {}),
+    ("GET", "/api/admin/members/{customer_id}", 404, {}, {"customer_id": NOT_HERS}),
+    (
+        "POST",
+        "/api/admin/members/{customer_id}/adjustments",
+        201,
+        {"json": {"points": 10, "reason": "Goodwill"}, "headers": {"Idempotency-Key": "k-1"}},
+        {},
+    ),
+    ("POST", "/api/admin/members/{customer_id}/adjustments", 400, {"json": {"points": 0}}, {}),
+    (
+        "POST",
+        "/api/admin/members/{customer_id}/adjustments",
+        404,
+        {"json": {"points": 10, "reason": "Goodwill"}},
+        {"customer_id": NOT_HERS},
+    ),
+    ("GET", "/api/admin/deliveries", 200, {"query_string": {"status": "failed"}}, {}),
+    ("GET", "/api/admin/deliveries", 400, {"query_string": {"status": "lost"}}, {}),
+    ("POST", "/api/admin/deliveries/{delivery_id}/replay", 202, {}, {}),
+    ("POST", "/api/admin/deliveries/{delivery_id}/replay", 404, {}, {"delivery_id": NOT_HERS}),
+    # Alice's second delivery is processed.
+    ("POST", "/api/admin/deliveries/{delivery_id}/replay", 409, {}, {"delivery_id": HER_SECOND}),
+    ("GET", "/api/admin/rewards", 200, {}, {}),
+    (
+        "POST",
+        "/api/admin/rewards",
+        201,
+        {"json": {"kind": "percent_off", "points_cost": 800, "value": "10"}},
+        {},
+    ),
+    ("POST", "/api/admin/rewards", 400, {"json": {"kind": "percent_off"}}, {}),
+    ("PATCH", "/api/admin/rewards/{reward_id}", 200, {"json": {"enabled": False}}, {}),
+    ("PATCH", "/api/admin/rewards/{reward_id}", 400, {"json": {"points_cost": 0}}, {}),
+    ("PATCH", "/api/admin/rewards/{reward_id}", 404, {"json": {}}, {"reward_id": NOT_HERS}),
+    ("DELETE", "/api/admin/rewards/{reward_id}", 204, {}, {}),
+    ("DELETE", "/api/admin/rewards/{reward_id}", 404, {}, {"reward_id": NOT_HERS}),
+    ("GET", "/api/admin/exports/members.csv", 200, {}, {}),
+    ("GET", "/api/admin/exports/ledger.csv", 200, {"query_string": {"from": "2026-01-01"}}, {}),
+    ("GET", "/api/admin/exports/ledger.csv", 400, {"query_string": {"from": "yesterday"}}, {}),
+    (
+        "POST",
+        "/api/admin/imports/members",
+        202,
+        {"data": IMPORTED.encode(), "content_type": "text/csv"},
+        {},
+    ),
+    ("POST", "/api/admin/imports/members", 400, {}, {}),
+    ("GET", "/api/admin/imports/{import_id}", 200, {}, {}),
+    ("GET", "/api/admin/imports/{import_id}", 404, {}, {"import_id": NOT_HERS}),
+    ("GET", "/api/admin/privacy-requests", 200, {}, {}),
+    ("GET", "/api/admin/privacy-requests/{request_id}/export", 200, {}, {}),
+    (
+        "GET",
+        "/api/admin/privacy-requests/{request_id}/export",
+        404,
+        {},
+        {"request_id": NOT_HERS},
+    ),
+]
+
+
+def test_the_examples_cover_every_documented_answer():
+    documented = {
+        (method.upper(), path, int(status))
+        for path, item in schema.raw_schema["paths"].items()
+        for method, operation in item.items()
+        for status in operation["responses"]
+        if status not in ("401", "502")
+    }
+    assert {(method, path, status) for method, path, status, *_ in EXAMPLES} == documented
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "sent", "ids"),
+    EXAMPLES,
+    ids=[f"{method} {path} {status}" for method, path, status, *_ in EXAMPLES],
+)
+def test_each_documented_answer_is_what_the_app_answers(
+    wsgi_app, alices_ids, method, path, status, sent, ids
+):
+    """The generated requests rarely make a good import or reward: each answer once, for sure."""
+    parameters = {}
+    for name in re.findall(r"{(\w+)}", path):
+        chosen = ids.get(name)
+        parameters[name] = alices_ids[name][1] if chosen == HER_SECOND else chosen
+        parameters[name] = parameters[name] or alices_ids[name][0]
+    case = schema[path][method].Case(path_parameters=parameters)
+    sent = dict(sent)
+    headers = {**as_merchant(ALICE), **sent.pop("headers", {})}
+
+    response = Client(wsgi_app).open(case.formatted_path, method=method, headers=headers, **sent)
+
+    assert response.status_code == status, response.get_data()
+    case.validate_response(response, checks=CHECKS)
+
+
+def test_a_shop_shopify_cannot_install_gets_the_documented_502(wsgi_app):
+    """Carol's shop is new, and Shopify does not answer the token exchange."""
+    client = Client(wsgi_app)
+    secured = secured_operations()
+    for operation in secured:
+        case = operation.Case(
+            path_parameters=dict.fromkeys(re.findall(r"{(\w+)}", operation.path), 1)
+        )
+        headers = {"Authorization": f"Bearer {session_token(shop='carol.myshopify.com')}"}
+
+        response = client.open(
+            case.formatted_path, method=operation.method.upper(), headers=headers
+        )
+
+        assert response.status_code == 502, operation.label
+        # The one 5xx the API documents: Shopify's failure, not the app's.
+        case.validate_response(response, excluded_checks=[not_a_server_error], checks=CHECKS)
 
 
 def hostile_requests(operation: dict) -> list[tuple[str, dict]]:
@@ -249,7 +382,7 @@ def test_hostile_input_gets_a_documented_answer_never_a_500(wsgi_app, alices_ids
     sent = 0
     for path, item in schema.raw_schema["paths"].items():
         for method, operation in item.items():
-            ids = {name: alices_ids[name][0] for name in re.findall(r"{(\w+)}", path)}
+            ids = {name: alices_ids.get(name, [1])[0] for name in re.findall(r"{(\w+)}", path)}
             case = schema[path][method.upper()].Case(path_parameters=ids)
             for what, request in hostile_requests(operation):
                 response = client.open(

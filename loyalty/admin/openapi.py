@@ -281,7 +281,8 @@ def _operation_object(route: Route, operation: Operation) -> dict:
         responses.setdefault(502, SHOPIFY_UNAVAILABLE)
     document = {
         "operationId": f"{operation.method.lower()}-{route.name}",
-        "tags": [route.path.removeprefix(ADMIN_API_PREFIX).split("/")[0]],
+        # By what the path is about: "members", "rewards", "exports" …
+        "tags": [route.path.removeprefix(ADMIN_API_PREFIX).split("/")[0].split(".")[0]],
         "summary": operation.summary,
         "parameters": [*parameters, *operation.parameters],
         "responses": {
