@@ -213,7 +213,8 @@ def test_without_a_valid_session_token_every_operation_answers_the_documented_40
     wsgi_app, authorization
 ):
     secured = secured_operations()
-    assert len(secured) == 17
+    # All but the document itself.
+    assert len(secured) == sum(len(item) for item in schema.raw_schema["paths"].values()) - 1
     for operation in secured:
         case = operation.Case(
             path_parameters=dict.fromkeys(re.findall(r"{(\w+)}", operation.path), 1),

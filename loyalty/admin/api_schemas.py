@@ -7,6 +7,7 @@ limits: it repeats them, and the test checks that they still agree.
 
 from loyalty.models import ImportStatus, Reason, RewardKind, Rounding
 from loyalty.models.reward import VALUELESS_KINDS
+from loyalty.selectors import MEMBERS_PAGE_SIZE
 
 # The views' limits (loyalty/admin/{program,members,rewards}.py).
 RATE_DECIMALS = 4
@@ -32,13 +33,13 @@ POINTS = {"type": "integer", "description": "Whole points; below zero when taken
 DECIMAL_TEXT = "^[0-9]+(\\.[0-9]+)?$"
 
 
-def _object(properties: dict, *, closed: bool = True) -> dict:
-    """An object with every one of `properties` always present (and, closed, no other)."""
+def _object(properties: dict) -> dict:
+    """An object with every one of `properties` always present, and no other key."""
     return {
         "type": "object",
         "required": list(properties),
         "properties": properties,
-        "additionalProperties": not closed,
+        "additionalProperties": False,
     }
 
 
@@ -107,7 +108,7 @@ ENTRY = _object(
 )
 MEMBERS_PAGE = _object(
     {
-        "members": {"type": "array", "items": MEMBER},
+        "members": {"type": "array", "items": MEMBER, "maxItems": MEMBERS_PAGE_SIZE},
         "next_cursor": {
             "type": ["string", "null"],
             "description": "Pass as `cursor` for the next page; null on the last page.",

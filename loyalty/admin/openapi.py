@@ -339,8 +339,8 @@ def _response_object(answer: Response, *, embedded: bool) -> dict:
 def openapi_json(request: HttpRequest) -> JsonResponse:
     """The admin API's OpenAPI document.
 
-    Served without a session token, as Shopify apps usually publish their API's
-    description: it holds no shop's data, only what the open source code already says,
-    and tools (schemathesis, client generators) can read it without minting a token.
+    Served without a session token: it holds no shop's data, only what the open source
+    code already says, and tools (schemathesis, client generators, API explorers) can read
+    it without minting one.
     """
     return JsonResponse(openapi_document())
