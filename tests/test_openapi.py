@@ -135,8 +135,8 @@ schema = schemathesis.openapi.from_dict(openapi_document())
     suppress_health_check=list(HealthCheck),
 )
 def test_the_app_answers_as_its_document_says(case, data, wsgi_app, alices_ids):
-    # Random ids are almost never Alice's: send hers about half the time, so that the
-    # answers about her objects are checked too, not only the 404s.
+    # Random ids are almost never Alice's: send hers most of the time, so that the answers
+    # about her objects are checked too, not only the 404s.
     for name, value in case.path_parameters.items():
         case.path_parameters[name] = data.draw(st.sampled_from([value, *alices_ids.get(name, [])]))
     if routes_to_its_view(case):
