@@ -81,7 +81,7 @@ class Operation:
 
 def errors(description: str) -> Response:
     """An answer whose body is `{"errors": {"<field>": ["<message>", …]}}` (400, 404, 409)."""
-    return Response(description, ERRORS)
+    return Response(description, {"$ref": "#/components/schemas/Errors"})
 
 
 def json_request(description: str, schema: Mapping) -> RequestBody:
@@ -248,6 +248,12 @@ def openapi_document() -> dict:
         },
         "paths": paths,
         "components": {
+            "schemas": {"Errors": ERRORS},
+            "headers": EMBEDDED_HEADERS,
+            "responses": {
+                "Unauthorized": _response_object(UNAUTHORIZED, embedded=False),
+                "ShopifyUnavailable": _response_object(SHOPIFY_UNAVAILABLE, embedded=True),
+            },
             "securitySchemes": {
                 "sessionToken": {
                     "type": "http",
@@ -259,7 +265,7 @@ def openapi_document() -> dict:
                         "the shop and `aud` the app's client id, valid for one minute."
                     ),
                 }
-            }
+            },
         },
         "security": [{"sessionToken": []}],
     }
@@ -275,20 +281,20 @@ def _operation_object(route: Route, operation: Operation) -> dict:
         raise ImproperlyConfigured(
             f"{route.path} has no path parameter {', '.join(sorted(unknown))}."
         )
-    responses = dict(operation.responses)
+    responses = {
+        str(status): _response_object(answer, embedded=not operation.public)
+        for status, answer in sorted(operation.responses.items())
+    }
     if not operation.public:
-        responses.setdefault(401, UNAUTHORIZED)
-        responses.setdefault(502, SHOPIFY_UNAVAILABLE)
+        responses["401"] = {"$ref": "#/components/responses/Unauthorized"}
+        responses["502"] = {"$ref": "#/components/responses/ShopifyUnavailable"}
     document = {
         "operationId": f"{operation.method.lower()}-{route.name}",
         # By what the path is about: "members", "rewards", "exports" …
         "tags": [route.path.removeprefix(ADMIN_API_PREFIX).split("/")[0].split(".")[0]],
         "summary": operation.summary,
         "parameters": [*parameters, *operation.parameters],
-        "responses": {
-            str(status): _response_object(answer, embedded=not operation.public and status != 401)
-            for status, answer in sorted(responses.items())
-        },
+        "responses": responses,
     }
     if operation.description:
         document["description"] = operation.description
@@ -318,7 +324,8 @@ def _path_parameter(route: Route, name: str, description: str) -> dict:
 
 def _response_object(answer: Response, *, embedded: bool) -> dict:
     document: dict = {"description": answer.description}
-    headers = {**(EMBEDDED_HEADERS if embedded else {}), **answer.headers}
+    shared = {name: {"$ref": f"#/components/headers/{name}"} for name in EMBEDDED_HEADERS}
+    headers = {**(shared if embedded else {}), **answer.headers}
     if headers:
         document["headers"] = headers
     if answer.schema is not None:
