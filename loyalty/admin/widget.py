@@ -34,7 +34,8 @@ def widget(request: HttpRequest) -> JsonResponse:
         return JsonResponse(_widget(widget_settings_for(shop=request.shop)))
     try:
         body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    # RecursionError: arrays nested thousands deep.
+    except (ValueError, RecursionError):
         body = None
     if not isinstance(body, dict):
         return _errors({"body": ["Send a JSON object of the widget settings to change."]})
