@@ -8,10 +8,12 @@ the document says is invalid.
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 from urllib.parse import unquote
 
 import pytest
 import schemathesis
+from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -30,19 +32,31 @@ from schemathesis.specs.openapi.checks import (
 )
 from werkzeug.test import Client
 
-from loyalty.admin import api_schemas, members, program, rewards
+from loyalty.admin import api_schemas, members, program_fields, reward_fields
 from loyalty.admin.openapi import (
     METHODS,
     ROUTE_PARAMETER,
     admin_api_routes,
     openapi_document,
 )
-from loyalty.models import RewardKind
+from loyalty.earning.orders import MAX_AMOUNT
+from loyalty.models import RewardKind, Shop
 from loyalty.services.imports import member_import_create, member_import_run
 from loyalty.services.members import member_adjust
 from loyalty.services.privacy import customer_data_export
+from loyalty.services.programs import FriendReward, TierSetting, program_update
 from loyalty.services.rewards import reward_create
-from tests.shopify_signing import ALICE, BOB, OTHER_SECRET, as_merchant, session_token
+from loyalty.shopify import oauth, tokens
+from standin import server
+from tests.shopify_signing import (
+    ALICE,
+    API_KEY,
+    API_SECRET,
+    BOB,
+    OTHER_SECRET,
+    as_merchant,
+    session_token,
+)
 from tests.test_embedded_admin import installed_shop
 from webhooks.models import Delivery, Status
 
@@ -71,6 +85,24 @@ def alice_with_everything() -> dict[str, list[int]]:
     member_import_run(import_id=member_import.pk)
     ada = alice.members.get(customer_id=1001)
     member_adjust(member=ada, points=-75, reason="Damaged parcel", actor="77", key="seed:1")
+    program_update(
+        shop=alice,
+        changes={
+            "expiry_days": 365,
+            "referral_friend_reward": FriendReward(
+                kind=RewardKind.PERCENT_OFF,
+                value=Decimal("12.5"),
+                minimum_subtotal=Decimal("20.00"),
+                expires_after_days=30,
+            ),
+            "tiers": [
+                TierSetting(name="Silver", threshold=0, multiplier=Decimal(1)),
+                TierSetting(name="Gold", threshold=400, multiplier=Decimal("1.25")),
+            ],
+        },
+    )
+    ada.tier = alice.tiers.get(name="Gold")
+    ada.save(update_fields=["tier"])
     made = [
         reward_create(shop=alice, kind=RewardKind.AMOUNT_OFF, points_cost=500, value=5),
         reward_create(shop=alice, kind=RewardKind.PERCENT_OFF, points_cost=800, value=10),
@@ -119,8 +151,38 @@ def wsgi_app(db, admin_settings):
 
 
 @pytest.fixture
-def alices_ids(wsgi_app) -> dict[str, list[int]]:
-    return alice_with_everything()
+def shopify(admin_settings):
+    """The Shopify stand-in, whose live theme for Alice has the widget's app embed on: the
+    onboarding checklist asks it, at once, rather than wait on an unreachable Shopify."""
+    standin = server.start(
+        api_key=API_KEY, api_secret=API_SECRET, app_url="http://perennial.test", port=0
+    )
+    admin_settings.SHOPIFY_ADMIN_ORIGIN = standin.origin_template
+    standin.state.set_app_embed(ALICE, "loyalty-widget", enabled=True)
+    # Theme checks are remembered per shop id, which another test's shop may have had.
+    cache.clear()
+    yield standin
+    standin.stop()
+    cache.clear()
+
+
+@pytest.fixture
+def alices_ids(wsgi_app, shopify) -> dict[str, list[int]]:
+    ids = alice_with_everything()
+    # Alice's access token as the stand-in issued it, for the theme check.
+    access = shopify.state.issue_access_token(ALICE, expiring=True)
+    refresh = shopify.state.issue_refresh_token(ALICE)
+    tokens.store_offline_token(
+        shop=Shop.objects.get(domain=ALICE),
+        token=oauth.OfflineToken(
+            access_token=access.value,
+            scope=access.scope,
+            expires_at=timezone.now() + timedelta(hours=1),
+            refresh_token=refresh.value,
+            refresh_token_expires_at=timezone.now() + timedelta(days=90),
+        ),
+    )
+    return ids
 
 
 # The document the view serves (test_the_document_is_valid_openapi checks they are equal).
@@ -254,8 +316,28 @@ HER_SECOND = "Alice's second object of the kind"
 EXAMPLES = [
     ("GET", "/api/admin/openapi.json", 200, {}, {}),
     ("GET", "/api/admin/program", 200, {}, {}),
-    ("PUT", "/api/admin/program", 200, {"json": {"points_per_unit": "2.5"}}, {}),
+    (
+        "PUT",
+        "/api/admin/program",
+        200,
+        {
+            "json": {
+                "points_per_unit": "2.5",
+                "referral_friend_reward": {"kind": "amount_off", "value": "5.00"},
+                "tiers": [{"name": "Gold", "threshold": 500, "multiplier": 1.5}],
+            }
+        },
+        {},
+    ),
     ("PUT", "/api/admin/program", 400, {"json": {"hold_days": -1}}, {}),
+    (
+        "POST",
+        "/api/admin/program/preview",
+        200,
+        {"json": {"program": {"points_per_unit": 2}, "order": {"subtotal": "100.00"}}},
+        {},
+    ),
+    ("POST", "/api/admin/program/preview", 400, {"json": {"order": {"subtotal": "-1"}}}, {}),
     ("GET", "/api/admin/members", 200, {"query_string": {"q": "ada"}}, {}),
     ("GET", "/api/admin/members", 400, {"query_string": {"cursor": "nope"}}, {}),
     ("GET", "/api/admin/members/{customer_id}", 200, {}, {}),
@@ -309,6 +391,19 @@ EXAMPLES = [
     ("GET", "/api/admin/imports/{import_id}", 200, {}, {}),
     ("GET", "/api/admin/imports/{import_id}", 404, {}, {"import_id": NOT_HERS}),
     ("GET", "/api/admin/privacy-requests", 200, {}, {}),
+    ("GET", "/api/admin/integrations", 200, {}, {}),
+    ("POST", "/api/admin/integrations/rotate-secret", 200, {}, {}),
+    ("GET", "/api/admin/widget", 200, {}, {}),
+    (
+        "PUT",
+        "/api/admin/widget",
+        200,
+        {"json": {"accent_color": "#2A6B3C", "texts": {"en": {"panel_title": "Perks"}}}},
+        {},
+    ),
+    ("PUT", "/api/admin/widget", 400, {"json": {"accent_color": "green"}}, {}),
+    ("GET", "/api/admin/onboarding", 200, {}, {}),
+    ("POST", "/api/admin/onboarding/program-reviewed", 200, {}, {}),
     ("GET", "/api/admin/privacy-requests/{request_id}/export", 200, {}, {}),
     (
         "GET",
@@ -419,15 +514,26 @@ def test_hostile_input_gets_a_documented_answer_never_a_500(wsgi_app, alices_ids
 def test_the_schemas_carry_the_views_limits():
     """api_schemas cannot import the views (they import it), so it repeats their limits."""
     assert (api_schemas.RATE_DECIMALS, api_schemas.LARGEST_RATE) == (
-        program.RATE_DECIMALS,
-        program.LARGEST_RATE,
+        program_fields.RATE_DECIMALS,
+        program_fields.LARGEST_RATE,
     )
-    assert api_schemas.LONGEST_HOLD_DAYS == program.LONGEST_HOLD_DAYS
-    assert api_schemas.LARGEST_SIGNUP_POINTS == program.LARGEST_SIGNUP_POINTS
+    assert api_schemas.LONGEST_HOLD_DAYS == program_fields.LONGEST_HOLD_DAYS
+    assert api_schemas.LARGEST_POINTS == program_fields.LARGEST_POINTS
+    assert api_schemas.LARGEST_REFERRAL_CAP == program_fields.LARGEST_REFERRAL_CAP
+    assert api_schemas.LONGEST_EXPIRY_DAYS == program_fields.LONGEST_EXPIRY_DAYS
+    assert api_schemas.LONGEST_REMINDER_DAYS == program_fields.LONGEST_REMINDER_DAYS
+    assert api_schemas.MOST_TIERS == program_fields.MOST_TIERS
+    assert api_schemas.LONGEST_TIER_NAME == program_fields.LONGEST_TIER_NAME
+    assert api_schemas.LARGEST_THRESHOLD == program_fields.LARGEST_THRESHOLD
+    assert (api_schemas.LARGEST_MULTIPLIER, api_schemas.MULTIPLIER_DECIMALS) == (
+        program_fields.LARGEST_MULTIPLIER,
+        program_fields.MULTIPLIER_DECIMALS,
+    )
+    assert api_schemas.LARGEST_SUBTOTAL == MAX_AMOUNT
     assert api_schemas.LARGEST_ADJUSTMENT == members.LARGEST_ADJUSTMENT
     assert api_schemas.LONGEST_REASON == members.LONGEST_REASON
     assert api_schemas.LONGEST_IDEMPOTENCY_KEY == members.LONGEST_IDEMPOTENCY_KEY
-    assert api_schemas.HIGHEST_POINTS_COST == rewards.HIGHEST_POINTS_COST
-    assert api_schemas.AMOUNT_LIMIT == rewards.AMOUNT_LIMIT
-    assert api_schemas.LONGEST_NAME == rewards.LONGEST_NAME
-    assert api_schemas.LONGEST_EXPIRY_DAYS == rewards.LONGEST_EXPIRY_DAYS
+    assert api_schemas.HIGHEST_POINTS_COST == reward_fields.HIGHEST_POINTS_COST
+    assert api_schemas.AMOUNT_LIMIT == reward_fields.AMOUNT_LIMIT
+    assert api_schemas.LONGEST_NAME == reward_fields.LONGEST_NAME
+    assert api_schemas.LONGEST_EXPIRY_DAYS == reward_fields.LONGEST_EXPIRY_DAYS

@@ -67,6 +67,23 @@ def program(request: HttpRequest) -> JsonResponse:
     return JsonResponse(_program(request.shop, saved))
 
 
+@api_operation(
+    "POST",
+    summary="Preview what an order earns",
+    description=(
+        "Points an example order earns under the saved program with the unsaved changes "
+        "applied, for a member without a tier and for each tier; saves nothing."
+    ),
+    request_body=json_request(
+        "The example order and the unsaved changes.", schemas.PREVIEW_REQUEST
+    ),
+    responses={
+        200: Response("What the order earns.", schemas.PREVIEW),
+        400: errors(
+            "Each key at fault by its path (`program.hold_days`, `order.subtotal`), or `body`."
+        ),
+    },
+)
 @require_POST
 @embedded_api_view
 def preview(request: HttpRequest) -> JsonResponse:
