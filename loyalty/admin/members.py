@@ -9,7 +9,9 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from loyalty import selectors
+from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.openapi import Response, api_operation, errors, header, json_request, query
 from loyalty.admin.text_fields import unstorable_character
 from loyalty.models import LedgerEntry, Member
 from loyalty.services.ledger import BalanceOutOfRange
@@ -21,19 +23,37 @@ LONGEST_REASON = 500
 LONGEST_IDEMPOTENCY_KEY = 150
 
 
+@api_operation(
+    "GET",
+    summary="Search members",
+    description=(
+        "By email, first or last name prefix (ignoring case; two words match a first and a "
+        "last name), or, when `q` is all digits, the exact customer id. Without `q`, every "
+        "member. In member id order (when they joined), 50 to a page."
+    ),
+    parameters=(
+        query("q", {"type": "string"}, "What to search for."),
+        query("cursor", {"type": "string"}, "The `next_cursor` of the page before."),
+    ),
+    responses={
+        200: Response("A page of members.", schemas.MEMBERS_PAGE),
+        400: errors("A cursor the API did not give out (named `cursor`)."),
+    },
+)
 @require_GET
 @embedded_api_view
 def members(request: HttpRequest) -> JsonResponse:
     """`?q=` searches by email, name or customer id; `?cursor=` continues a listing."""
+    q = request.GET.get("q", "")
+    if "\x00" in q:
+        return _errors({"q": ["Remove the NUL character from the search."]})
     cursor = request.GET.get("cursor", "")
     after_id = None
     if cursor:
         after_id = _cursor_position(cursor)
         if after_id is None:
             return _errors({"cursor": ["This cursor is not one this API gave out; start over."]})
-    page, more = selectors.members_search(
-        shop=request.shop, q=request.GET.get("q", ""), after_id=after_id
-    )
+    page, more = selectors.members_search(shop=request.shop, q=q, after_id=after_id)
     return JsonResponse(
         {
             "members": [_member(member) for member in page],
@@ -42,6 +62,16 @@ def members(request: HttpRequest) -> JsonResponse:
     )
 
 
+@api_operation(
+    "GET",
+    summary="A member and their history",
+    description="The member with their 100 newest ledger entries, newest first.",
+    path_parameters={"customer_id": "The member's Shopify customer id."},
+    responses={
+        200: Response("The member.", schemas.MEMBER_WITH_ENTRIES),
+        404: errors("This shop has no member with that customer id."),
+    },
+)
 @require_GET
 @embedded_api_view
 def member(request: HttpRequest, customer_id: int) -> JsonResponse:
@@ -59,6 +89,29 @@ def member(request: HttpRequest, customer_id: int) -> JsonResponse:
     )
 
 
+@api_operation(
+    "POST",
+    summary="Adjust a member's points",
+    description=(
+        "Add or take points by hand, with a reason the member's history shows; the entry "
+        "records the session token's staff member (`sub`)."
+    ),
+    path_parameters={"customer_id": "The member's Shopify customer id."},
+    parameters=(
+        header(
+            "Idempotency-Key",
+            {"type": "string", "maxLength": schemas.LONGEST_IDEMPOTENCY_KEY},
+            "The same key for the same member answers the first request's entry and adds "
+            "nothing (one per submitted form).",
+        ),
+    ),
+    request_body=json_request("The change and why.", schemas.ADJUSTMENT),
+    responses={
+        201: Response("The entry made, and the member's points after it.", schemas.ADJUSTED),
+        400: errors("Named `points`, `reason`, `Idempotency-Key`, or `body` (not an object)."),
+        404: errors("This shop has no member with that customer id."),
+    },
+)
 @require_POST
 @embedded_api_view
 def member_adjustments(request: HttpRequest, customer_id: int) -> JsonResponse:
@@ -76,7 +129,8 @@ def member_adjustments(request: HttpRequest, customer_id: int) -> JsonResponse:
         )
     try:
         body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    # RecursionError: arrays nested thousands deep.
+    except (ValueError, RecursionError):
         return _errors({"body": ["Send a JSON object with points and reason."]})
     if not isinstance(body, dict):
         return _errors({"body": ["Send a JSON object with points and reason."]})

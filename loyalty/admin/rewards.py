@@ -6,7 +6,9 @@ from decimal import Decimal
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_http_methods
 
+from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.openapi import Response, api_operation, errors, json_request
 from loyalty.admin.reward_fields import PARSERS
 from loyalty.models import Reward, RewardKind
 from loyalty.models.reward import percent_text
@@ -22,6 +24,21 @@ from loyalty.services.rewards import (
 READ_ONLY = ("id", "currency")
 
 
+@api_operation(
+    "GET",
+    summary="The rewards catalogue",
+    description="Cheapest first (then oldest first); deleted rewards are not listed.",
+    responses={200: Response("The catalogue.", schemas.REWARDS)},
+)
+@api_operation(
+    "POST",
+    summary="Add a reward",
+    request_body=json_request("The new reward.", schemas.NEW_REWARD),
+    responses={
+        201: Response("The reward, with its id.", schemas.REWARD),
+        400: errors("Each field at fault (a missing one included), or `body`."),
+    },
+)
 @require_http_methods(["GET", "POST"])
 @embedded_api_view
 def rewards(request: HttpRequest) -> JsonResponse:
@@ -42,6 +59,32 @@ def rewards(request: HttpRequest) -> JsonResponse:
     return JsonResponse(_reward(created, currency), status=201)
 
 
+@api_operation(
+    "PATCH",
+    summary="Change a reward",
+    description=(
+        "Changes the fields sent; nothing is saved when any is at fault. Changing `kind` to "
+        "free_shipping or free_product sets `value` to 0, and away from free_product forgets "
+        "`product_id`, unless the request sends them."
+    ),
+    path_parameters={"reward_id": "The reward's id."},
+    request_body=json_request("The fields to change.", schemas.REWARD_FIELDS),
+    responses={
+        200: Response("The whole reward after the change.", schemas.REWARD),
+        400: errors("Each field at fault, or `body`."),
+        404: errors("This shop has no such reward, or it was deleted."),
+    },
+)
+@api_operation(
+    "DELETE",
+    summary="Take a reward out of the catalogue",
+    description="Its record stays for the redemptions that refer to it.",
+    path_parameters={"reward_id": "The reward's id."},
+    responses={
+        204: Response("Deleted."),
+        404: errors("This shop has no such reward, or it was deleted."),
+    },
+)
 @require_http_methods(["PATCH", "DELETE"])
 @embedded_api_view
 def reward(request: HttpRequest, reward_id: int) -> HttpResponse:
@@ -72,7 +115,8 @@ def _fields(body: bytes) -> tuple[dict, dict[str, list[str]]]:
     try:
         # Decimal, not float: a value of 0.1 must stay exactly 0.1.
         document = json.loads(body, parse_float=Decimal, parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError):
+    # RecursionError: arrays nested thousands deep.
+    except (ValueError, RecursionError):
         document = None
     if not isinstance(document, dict):
         return {}, {"body": ['Send the reward as a JSON object, such as {"kind": …}.']}
