@@ -403,6 +403,20 @@ EXAMPLES = [
     ),
     ("PUT", "/api/admin/widget", 400, {"json": {"accent_color": "green"}}, {}),
     ("GET", "/api/admin/onboarding", 200, {}, {}),
+    (
+        "GET",
+        "/api/admin/stats",
+        200,
+        {"query_string": {"from": "2026-01-01", "to": "2026-01-31"}},
+        {},
+    ),
+    (
+        "GET",
+        "/api/admin/stats",
+        400,
+        {"query_string": {"from": "2026-02-01", "to": "2026-01-31"}},
+        {},
+    ),
     ("POST", "/api/admin/onboarding/program-reviewed", 200, {}, {}),
     ("GET", "/api/admin/privacy-requests/{request_id}/export", 200, {}, {}),
     (

@@ -19,6 +19,8 @@ from loyalty.models.reward import VALUELESS_KINDS
 from loyalty.models.widget import COLORS, WIDGET_TEXTS
 from loyalty.selectors import MEMBERS_PAGE_SIZE
 from loyalty.services.integrations import REVIEW_SOURCES
+from loyalty.stats.counters import ANSWERED_COUNTS as STATS_COUNTS
+from loyalty.stats.counters import MONEY_FIGURES as STATS_MONEY
 
 # The views' limits (loyalty/admin/{program_fields,members,reward_fields}.py), and the
 # largest order amount the preview takes (loyalty/earning/orders.py).
@@ -561,5 +563,51 @@ ONBOARDING = _object(
             ),
         },
         "complete": {"type": "boolean", "description": "Whether every step is done."},
+    }
+)
+
+_MONEY = {"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{2}$"}
+_RATE = {
+    "type": ["string", "null"],
+    "pattern": "^[0-9]+\\.[0-9]{4}$",
+    "description": "A share as a decimal (0.2500 is 25%); null when there is nothing to divide by.",
+}
+_FIGURES = {
+    **{name: {"type": "integer"} for name in STATS_COUNTS},
+    **{name: _MONEY for name in STATS_MONEY},
+    "members": {**COUNT, "description": "Members at the end of the range or day."},
+    "points_issued": {"type": "integer"},
+    "points_removed": {"type": "integer"},
+    "points_balance": {"type": "integer", "description": "Available points at the end."},
+    "points_pending": {"type": "integer", "description": "Pending points at the end."},
+    "points_outstanding": {"type": "integer", "description": "Available plus pending."},
+    "outstanding_value": {
+        "type": ["string", "null"],
+        "pattern": "^-?[0-9]+\\.[0-9]{2}$",
+        "description": "The outstanding points in shop currency; null without a point value.",
+    },
+    "redemption_rate": _RATE,
+    "member_repeat_rate": _RATE,
+    "nonmember_repeat_rate": _RATE,
+}
+STATS = _object(
+    {
+        "from": {"type": "string", "format": "date"},
+        "to": {"type": "string", "format": "date"},
+        "timezone": {"type": "string", "description": "The shop's timezone, whose days these are."},
+        "currency": {"type": "string"},
+        "point_value": {
+            "type": ["string", "null"],
+            "pattern": "^[0-9]+\\.[0-9]{4}$",
+            "description": "Shop currency per point at the best amount-off or store-credit "
+            "reward; null when the catalogue has none.",
+        },
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "totals": _object(_FIGURES),
+        "days": {
+            "type": "array",
+            "items": _object({"date": {"type": "string", "format": "date"}, **_FIGURES}),
+            "description": "Every day of the range, oldest first, zeros where nothing happened.",
+        },
     }
 )
