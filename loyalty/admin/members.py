@@ -28,7 +28,7 @@ def members(request: HttpRequest) -> JsonResponse:
     cursor = request.GET.get("cursor", "")
     after_id = None
     if cursor:
-        after_id = _cursor_position(cursor)
+        after_id = member_cursor_position(cursor)
         if after_id is None:
             return _errors({"cursor": ["This cursor is not one this API gave out; start over."]})
     page, more = selectors.members_search(
@@ -37,7 +37,7 @@ def members(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {
             "members": [_member(member) for member in page],
-            "next_cursor": _cursor(page[-1].pk) if more else None,
+            "next_cursor": member_cursor(page[-1].pk) if more else None,
         }
     )
 
@@ -151,11 +151,12 @@ def _entry(entry: LedgerEntry) -> dict:
     }
 
 
-def _cursor(member_id: int) -> str:
+def member_cursor(member_id: int) -> str:
+    """The opaque cursor that continues a listing after the member with this id."""
     return base64.urlsafe_b64encode(f"m{member_id}".encode()).decode().rstrip("=")
 
 
-def _cursor_position(cursor: str) -> int | None:
+def member_cursor_position(cursor: str) -> int | None:
     """The member id a cursor points after; None for a cursor this API did not make."""
     try:
         decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()

@@ -31,7 +31,9 @@ def rewards(request: HttpRequest) -> JsonResponse:
         catalogue = Reward.objects.filter(shop=request.shop, deleted_at__isnull=True).order_by(
             "points_cost", "id"
         )
-        return JsonResponse({"rewards": [_reward(reward, currency) for reward in catalogue]})
+        return JsonResponse(
+            {"rewards": [reward_document(reward, currency) for reward in catalogue]}
+        )
     fields, errors = _fields(request.body)
     if errors:
         return _errors(errors)
@@ -39,7 +41,7 @@ def rewards(request: HttpRequest) -> JsonResponse:
         created = reward_create(shop=request.shop, **fields)
     except RewardInvalid as exc:
         return _errors(exc.errors)
-    return JsonResponse(_reward(created, currency), status=201)
+    return JsonResponse(reward_document(created, currency), status=201)
 
 
 @require_http_methods(["PATCH", "DELETE"])
@@ -61,7 +63,7 @@ def reward(request: HttpRequest, reward_id: int) -> HttpResponse:
         return _not_found(reward_id)
     except RewardInvalid as exc:
         return _errors(exc.errors)
-    return JsonResponse(_reward(changed, request.shop.currency))
+    return JsonResponse(reward_document(changed, request.shop.currency))
 
 
 def _fields(body: bytes) -> tuple[dict, dict[str, list[str]]]:
@@ -97,7 +99,8 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _reward(reward: Reward, currency: str) -> dict:
+def reward_document(reward: Reward, currency: str) -> dict:
+    """The reward as the API answers it, amounts as strings in the shop's `currency`."""
     percent = reward.kind == RewardKind.PERCENT_OFF
     return {
         "id": reward.pk,

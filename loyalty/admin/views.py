@@ -12,7 +12,7 @@ from loyalty.models import is_shop_domain
 @require_GET
 @embedded_document_view
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "admin/home.html", {"shop": request.shop, **_scripts()})
+    return render(request, "admin/home.html", {"shop": request.shop, **page_scripts()})
 
 
 @require_GET
@@ -27,7 +27,7 @@ def session_token_bounce(request: HttpRequest) -> HttpResponse:
             {"message": "Open Perennial from your Shopify admin."},
             status=400,
         )
-    response = render(request, "bounce.html", _scripts())
+    response = render(request, "bounce.html", page_scripts())
     return with_embedded_headers(response, shop)
 
 
@@ -36,7 +36,8 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
-def _scripts() -> dict[str, str]:
+def page_scripts() -> dict[str, str]:
+    """What every page's head needs: the app's API key and App Bridge's and Polaris' URLs."""
     return {
         "api_key": settings.SHOPIFY_API_KEY,
         "app_bridge_url": settings.SHOPIFY_APP_BRIDGE_URL,
