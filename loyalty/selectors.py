@@ -107,6 +107,11 @@ def member_find(*, shop: Shop, customer_id: int) -> Member | None:
     return Member.objects.filter(shop=shop, customer_id=customer_id).first()
 
 
+def member_tier_name(*, member: Member) -> str | None:
+    """The name of the member's VIP tier; None below the lowest tier or when the shop has none."""
+    return member.tier.name if member.tier_id is not None else None
+
+
 def member_entries(*, member: Member, limit: int = MEMBER_ENTRIES_SHOWN) -> list[LedgerEntry]:
     """A member's newest ledger entries, newest first."""
     return list(LedgerEntry.objects.filter(member=member).order_by("-sequence")[:limit])

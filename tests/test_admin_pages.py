@@ -5,10 +5,10 @@ import re
 import pytest
 
 from loyalty import selectors
-from loyalty.models import Member, Reward
+from loyalty.models import Member, Reward, Tier
 from loyalty.services.ledger import points_record
 from loyalty.services.members import member_adjust
-from tests.shopify_signing import ALICE, BOB, session_token
+from tests.shopify_signing import ALICE, BOB, as_merchant, session_token
 from tests.test_embedded_admin import admin_load, csp_for, installed_shop
 
 pytestmark = pytest.mark.django_db
@@ -138,6 +138,25 @@ def test_member_page_shows_balance_pending_and_history_newest_first(client, shop
     )
     assert "Points for an order · order 5001" in rows(html, "history")[1]
     assert 'action="/api/admin/members/1001/adjustments"' in html
+
+
+def test_member_page_names_the_members_tier_as_the_api_does(client, shops):
+    alice, _ = shops
+    silver = Tier.objects.create(shop=alice, name="Silver", threshold=500, multiplier="1.25")
+    gold = Tier.objects.create(shop=alice, name="Gold <b>", threshold=2000, multiplier="1.5")
+    ada = member(alice, 1001, "ada@example.com", "Ada", "Lovelace")
+    member(alice, 1002, "grace@example.com", "Grace", "Hopper")
+    Member.objects.filter(pk=ada.pk).update(tier=gold)
+
+    html = page(client, "/members/1001").content.decode()
+    api = client.get("/api/admin/members/1001", headers=as_merchant(ALICE)).json()
+
+    # The merchant's own text, escaped, never markup.
+    assert re.search(r'id="member-tier">Gold &lt;b&gt;<', html)
+    assert api["tier"] == "Gold <b>"
+    assert re.search(r'id="member-tier">No tier<', page(client, "/members/1002").content.decode())
+    Member.objects.filter(pk=ada.pk).update(tier=silver)
+    assert re.search(r'id="member-tier">Silver<', page(client, "/members/1001").content.decode())
 
 
 def test_another_shops_member_or_reward_is_not_found(client, shops):

@@ -52,8 +52,7 @@ def member(request: HttpRequest, customer_id: int) -> JsonResponse:
     return JsonResponse(
         {
             **_member(found),
-            # The VIP tier's name; null below the lowest tier or when the shop has none.
-            "tier": found.tier.name if found.tier_id is not None else None,
+            "tier": selectors.member_tier_name(member=found),
             "entries": [_entry(entry) for entry in entries],
         }
     )

@@ -62,8 +62,7 @@ def member(request: HttpRequest, customer_id: int) -> HttpResponse:
             "member": found,
             "entries": selectors.member_entries(member=found),
             "entries_shown": selectors.MEMBER_ENTRIES_SHOWN,
-            # Tiers are not built yet: every member is in none.
-            "tier": None,
+            "tier": selectors.member_tier_name(member=found),
             "largest_adjustment": f"{members_api.LARGEST_ADJUSTMENT:,}",
             "members_url": _page_url(request, "members-page"),
         },
