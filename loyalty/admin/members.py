@@ -2,7 +2,6 @@
 
 import base64
 import binascii
-import json
 import uuid
 
 from django.http import HttpRequest, JsonResponse
@@ -10,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from loyalty import selectors
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.json_bodies import json_object
 from loyalty.admin.text_fields import unstorable_character
 from loyalty.models import LedgerEntry, Member
 from loyalty.services.ledger import BalanceOutOfRange
@@ -73,11 +73,8 @@ def member_adjustments(request: HttpRequest, customer_id: int) -> JsonResponse:
         return _errors(
             {"Idempotency-Key": [f"Use a key of at most {LONGEST_IDEMPOTENCY_KEY} characters."]}
         )
-    try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return _errors({"body": ["Send a JSON object with points and reason."]})
-    if not isinstance(body, dict):
+    body = json_object(request.body)
+    if body is None:
         return _errors({"body": ["Send a JSON object with points and reason."]})
     errors = _adjustment_errors(body)
     if errors:

@@ -1,12 +1,12 @@
 """The rewards catalogue in the embedded admin's JSON API: list, create, change, delete."""
 
-import json
 from decimal import Decimal
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_http_methods
 
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.json_bodies import json_object
 from loyalty.admin.reward_fields import PARSERS
 from loyalty.models import Reward, RewardKind
 from loyalty.models.reward import percent_text
@@ -71,12 +71,9 @@ def _fields(body: bytes) -> tuple[dict, dict[str, list[str]]]:
 
     A field sent as null is None: cleared where it may be, an error where it may not.
     """
-    try:
-        # Decimal, not float: a value of 0.1 must stay exactly 0.1.
-        document = json.loads(body, parse_float=Decimal, parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError):
-        document = None
-    if not isinstance(document, dict):
+    # Decimal, not float: a value of 0.1 must stay exactly 0.1.
+    document = json_object(body, parse_float=Decimal, parse_constant=_no_constant)
+    if document is None:
         return {}, {"body": ['Send the reward as a JSON object, such as {"kind": …}.']}
     fields: dict = {}
     errors: dict[str, list[str]] = {}

@@ -1,0 +1,18 @@
+"""What every admin API endpoint that takes a JSON body reads it with."""
+
+import json
+from typing import Any
+
+
+def json_object(body: bytes, **options: Any) -> dict | None:
+    """`body` as a JSON object, or None when it is not one: not UTF-8 JSON, another JSON
+    value, or nested deeper than the parser can go. `options` go to json.loads (such as
+    parse_float=Decimal, so money stays exact).
+    """
+    try:
+        document = json.loads(body, **options)
+    # UnicodeDecodeError is a ValueError; RecursionError is not, and a body of a hundred
+    # thousand "[" raises it.
+    except (ValueError, RecursionError):
+        return None
+    return document if isinstance(document, dict) else None
