@@ -75,6 +75,9 @@ def members_search(
     """
     members = Member.objects.filter(shop=shop)
     q = q.strip()
+    if "\x00" in q:
+        # No stored email or name holds a NUL, and PostgreSQL refuses one as a parameter.
+        return [], False
     if q:
         prefix = q.lower()
         matches = (

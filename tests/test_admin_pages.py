@@ -89,6 +89,18 @@ def test_members_page_searches_and_says_when_nothing_matches(client, shops):
     assert 'id="members"' not in nothing
 
 
+def test_members_page_search_holding_a_nul_finds_no_one(client, shops):
+    """No stored email or name can hold a NUL, and PostgreSQL refuses one in a query."""
+    alice, _ = shops
+    member(alice, 1001, "ada@example.com", "Ada", "Lovelace")
+
+    response = page(client, "/members", q="ada\x00")
+
+    assert response.status_code == 200
+    assert "No member matches" in response.content.decode()
+    assert selectors.members_search(shop=alice, q="\x00") == ([], False)
+
+
 def test_members_page_continues_with_a_next_link(client, shops):
     alice, _ = shops
     page_size = selectors.MEMBERS_PAGE_SIZE

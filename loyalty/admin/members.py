@@ -31,9 +31,10 @@ def members(request: HttpRequest) -> JsonResponse:
         after_id = member_cursor_position(cursor)
         if after_id is None:
             return _errors({"cursor": ["This cursor is not one this API gave out; start over."]})
-    page, more = selectors.members_search(
-        shop=request.shop, q=request.GET.get("q", ""), after_id=after_id
-    )
+    q = request.GET.get("q", "")
+    if problem := unstorable_character(q):
+        return _errors({"q": [problem]})
+    page, more = selectors.members_search(shop=request.shop, q=q, after_id=after_id)
     return JsonResponse(
         {
             "members": [_member(member) for member in page],
