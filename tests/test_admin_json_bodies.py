@@ -47,3 +47,24 @@ def test_json_nested_too_deep_is_a_400_naming_the_body(client, shop, body):
     assert LedgerEntry.objects.count() == 0
     assert not Program.objects.exclude(points_per_unit=1).exists()
     assert not WidgetSettings.objects.exclude(accent_color="#1f5199").exists()
+
+
+def test_a_number_no_decimal_can_hold_is_a_400_naming_the_body(client, shop):
+    """Money and rates are read as Decimals, whose exponent cannot reach -9999999999999999999."""
+    number = "1e-9999999999999999999"
+    for method, path, body in [
+        ("PUT", "/api/admin/program", f'{{"points_per_unit": {number}}}'),
+        ("POST", "/api/admin/program/preview", f'{{"order": {{"subtotal": {number}}}}}'),
+        (
+            "POST",
+            "/api/admin/rewards",
+            f'{{"kind": "amount_off", "points_cost": 5, "value": {number}}}',
+        ),
+    ]:
+        answer = client.generic(
+            method, path, body, content_type="application/json", headers=as_merchant()
+        )
+
+        assert answer.status_code == 400, (method, path)
+        assert list(answer.json()["errors"]) == ["body"], (method, path)
+    assert not Reward.objects.exists()
