@@ -227,3 +227,30 @@ def test_reward_page_fills_the_form_with_the_reward(client, shops):
     assert "<title>5.00 EUR off · Rewards · Perennial</title>" in html
     assert re.search(r'name="minimum_subtotal"[^>]*value="40.00"', html)
     assert f'action="/api/admin/rewards/{reward.pk}"' in html
+
+
+def test_shopper_and_merchant_text_is_shown_as_text_never_as_markup(client, shops):
+    """Names come from Shopify's customers, reasons and reward names from staff: each page
+    escapes them, in text and in attributes (the title bar, the delete confirmation)."""
+    alice, _ = shops
+    attack = '"><img src=x onerror=alert(1)>'
+    ada = member(alice, 1001, f"ada{attack}@example.com", f"Ada{attack}", "<script>x</script>")
+    member_adjust(member=ada, points=5, reason=f"Goodwill{attack}", actor="42", key="k1")
+    reward = Reward.objects.create(
+        shop=alice, kind="free_shipping", points_cost=300, name=f"Ship{attack}"
+    )
+
+    pages = [
+        page(client, "/members").content.decode(),
+        page(client, "/members", q="ada").content.decode(),
+        page(client, "/members/1001").content.decode(),
+        page(client, "/rewards").content.decode(),
+        page(client, f"/rewards/{reward.pk}").content.decode(),
+    ]
+
+    for html in pages:
+        assert "<img src=x" not in html
+        assert "<script>x</script>" not in html
+        assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert 'title="Ada&quot;&gt;&lt;img src=x onerror=alert(1)&gt; &lt;script&gt;' in pages[2]
+    assert 'data-confirm="Delete Ship&quot;&gt;&lt;img src=x' in pages[4]
