@@ -1,7 +1,7 @@
 """VIP tiers in the program API: a PUT of `tiers` replaces the list in one transaction."""
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from loyalty.models import Member, Tier
 from tests import factories
@@ -216,6 +216,10 @@ def test_a_members_detail_names_their_tier(client, shops):
 def test_names_the_database_folds_together_are_a_400_not_a_500(client, shops):
     """Python's casefold keeps "İ" and "i" apart, PostgreSQL's lower() does not: the database's
     unique name is the last word, and its refusal is an error the merchant can act on."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT lower(%s) = lower(%s)", ["İ", "i"])
+        if not cursor.fetchone()[0]:
+            pytest.skip("this database's collation keeps İ and i apart")
     change(client, {"tiers": [SILVER]})
 
     for tiers in (
