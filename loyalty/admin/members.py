@@ -2,7 +2,6 @@
 
 import base64
 import binascii
-import json
 import uuid
 
 from django.http import HttpRequest, JsonResponse
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from loyalty import selectors
 from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.json_bodies import json_object
 from loyalty.admin.openapi import Response, api_operation, errors, header, json_request, query
 from loyalty.admin.text_fields import unstorable_character
 from loyalty.models import LedgerEntry, Member
@@ -45,19 +45,19 @@ LONGEST_IDEMPOTENCY_KEY = 150
 def members(request: HttpRequest) -> JsonResponse:
     """`?q=` searches by email, name or customer id; `?cursor=` continues a listing."""
     q = request.GET.get("q", "")
-    if "\x00" in q:
-        return _errors({"q": ["Remove the NUL character from the search."]})
+    if problem := unstorable_character(q):
+        return _errors({"q": [problem]})
     cursor = request.GET.get("cursor", "")
     after_id = None
     if cursor:
-        after_id = _cursor_position(cursor)
+        after_id = member_cursor_position(cursor)
         if after_id is None:
             return _errors({"cursor": ["This cursor is not one this API gave out; start over."]})
     page, more = selectors.members_search(shop=request.shop, q=q, after_id=after_id)
     return JsonResponse(
         {
             "members": [_member(member) for member in page],
-            "next_cursor": _cursor(page[-1].pk) if more else None,
+            "next_cursor": member_cursor(page[-1].pk) if more else None,
         }
     )
 
@@ -82,8 +82,7 @@ def member(request: HttpRequest, customer_id: int) -> JsonResponse:
     return JsonResponse(
         {
             **_member(found),
-            # The VIP tier's name; null below the lowest tier or when the shop has none.
-            "tier": found.tier.name if found.tier_id is not None else None,
+            "tier": selectors.member_tier_name(member=found),
             "entries": [_entry(entry) for entry in entries],
         }
     )
@@ -127,12 +126,8 @@ def member_adjustments(request: HttpRequest, customer_id: int) -> JsonResponse:
         return _errors(
             {"Idempotency-Key": [f"Use a key of at most {LONGEST_IDEMPOTENCY_KEY} characters."]}
         )
-    try:
-        body = json.loads(request.body)
-    # RecursionError: arrays nested thousands deep.
-    except (ValueError, RecursionError):
-        return _errors({"body": ["Send a JSON object with points and reason."]})
-    if not isinstance(body, dict):
+    body = json_object(request.body)
+    if body is None:
         return _errors({"body": ["Send a JSON object with points and reason."]})
     errors = _adjustment_errors(body)
     if errors:
@@ -205,11 +200,12 @@ def _entry(entry: LedgerEntry) -> dict:
     }
 
 
-def _cursor(member_id: int) -> str:
+def member_cursor(member_id: int) -> str:
+    """The opaque cursor that continues a listing after the member with this id."""
     return base64.urlsafe_b64encode(f"m{member_id}".encode()).decode().rstrip("=")
 
 
-def _cursor_position(cursor: str) -> int | None:
+def member_cursor_position(cursor: str) -> int | None:
     """The member id a cursor points after; None for a cursor this API did not make."""
     try:
         decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()

@@ -1,6 +1,5 @@
 """The loyalty program's settings in the embedded admin's JSON API, and their live preview."""
 
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -9,6 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.json_bodies import json_object
 from loyalty.admin.openapi import Response, api_operation, errors, json_request
 from loyalty.admin.program_fields import plain_decimal, program_changes
 from loyalty.earning.orders import MAX_AMOUNT
@@ -145,13 +145,8 @@ def _example_order(sent: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
 
 
 def _json_object(body: bytes) -> dict | None:
-    try:
-        # Decimals, not floats: 2.675 must stay 2.675.
-        document = json.loads(body, parse_float=Decimal)
-    # RecursionError: arrays nested thousands deep.
-    except (ValueError, RecursionError):
-        return None
-    return document if isinstance(document, dict) else None
+    # Decimals, not floats: 2.675 must stay 2.675.
+    return json_object(body, parse_float=Decimal)
 
 
 def _decimal_text(number: Decimal) -> str:

@@ -1,6 +1,5 @@
 """The rewards catalogue in the embedded admin's JSON API: list, create, change, delete."""
 
-import json
 from decimal import Decimal
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -8,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.json_bodies import json_object
 from loyalty.admin.openapi import Response, api_operation, errors, json_request
 from loyalty.admin.reward_fields import PARSERS
 from loyalty.models import Reward, RewardKind
@@ -48,7 +48,9 @@ def rewards(request: HttpRequest) -> JsonResponse:
         catalogue = Reward.objects.filter(shop=request.shop, deleted_at__isnull=True).order_by(
             "points_cost", "id"
         )
-        return JsonResponse({"rewards": [_reward(reward, currency) for reward in catalogue]})
+        return JsonResponse(
+            {"rewards": [reward_document(reward, currency) for reward in catalogue]}
+        )
     fields, errors = _fields(request.body)
     if errors:
         return _errors(errors)
@@ -56,7 +58,7 @@ def rewards(request: HttpRequest) -> JsonResponse:
         created = reward_create(shop=request.shop, **fields)
     except RewardInvalid as exc:
         return _errors(exc.errors)
-    return JsonResponse(_reward(created, currency), status=201)
+    return JsonResponse(reward_document(created, currency), status=201)
 
 
 @api_operation(
@@ -104,7 +106,7 @@ def reward(request: HttpRequest, reward_id: int) -> HttpResponse:
         return _not_found(reward_id)
     except RewardInvalid as exc:
         return _errors(exc.errors)
-    return JsonResponse(_reward(changed, request.shop.currency))
+    return JsonResponse(reward_document(changed, request.shop.currency))
 
 
 def _fields(body: bytes) -> tuple[dict, dict[str, list[str]]]:
@@ -112,13 +114,9 @@ def _fields(body: bytes) -> tuple[dict, dict[str, list[str]]]:
 
     A field sent as null is None: cleared where it may be, an error where it may not.
     """
-    try:
-        # Decimal, not float: a value of 0.1 must stay exactly 0.1.
-        document = json.loads(body, parse_float=Decimal, parse_constant=_no_constant)
-    # RecursionError: arrays nested thousands deep.
-    except (ValueError, RecursionError):
-        document = None
-    if not isinstance(document, dict):
+    # Decimal, not float: a value of 0.1 must stay exactly 0.1.
+    document = json_object(body, parse_float=Decimal, parse_constant=_no_constant)
+    if document is None:
         return {}, {"body": ['Send the reward as a JSON object, such as {"kind": …}.']}
     fields: dict = {}
     errors: dict[str, list[str]] = {}
@@ -141,7 +139,8 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _reward(reward: Reward, currency: str) -> dict:
+def reward_document(reward: Reward, currency: str) -> dict:
+    """The reward as the API answers it, amounts as strings in the shop's `currency`."""
     percent = reward.kind == RewardKind.PERCENT_OFF
     return {
         "id": reward.pk,

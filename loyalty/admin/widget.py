@@ -1,6 +1,5 @@
 """The storefront widget's look in the embedded admin's JSON API."""
 
-import json
 import re
 from typing import Any
 
@@ -9,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.json_bodies import json_object
 from loyalty.admin.openapi import Response, api_operation, errors, json_request
 from loyalty.admin.text_fields import unstorable_character
 from loyalty.models import LauncherPosition, WidgetSettings
@@ -53,12 +53,8 @@ def widget(request: HttpRequest) -> JsonResponse:
     """GET answers the widget document; PUT changes the keys it is sent and answers it."""
     if request.method == "GET":
         return JsonResponse(_widget(widget_settings_for(shop=request.shop)))
-    try:
-        body = json.loads(request.body)
-    # RecursionError: arrays nested thousands deep.
-    except (ValueError, RecursionError):
-        body = None
-    if not isinstance(body, dict):
+    body = json_object(request.body)
+    if body is None:
         return _errors({"body": ["Send a JSON object of the widget settings to change."]})
     changes, errors = _changes(body)
     if errors:
