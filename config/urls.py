@@ -5,6 +5,7 @@ import webhooks.views
 from loyalty.admin import api, exports, imports, install, members, privacy, views
 from loyalty.admin import program as admin_program
 from loyalty.admin import rewards as admin_rewards
+from loyalty.admin import stats as admin_stats
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -39,6 +40,7 @@ urlpatterns = [
     path("api/admin/exports/ledger.csv", exports.ledger_csv, name="admin-export-ledger"),
     path("api/admin/imports/members", imports.member_imports, name="admin-member-imports"),
     path("api/admin/imports/<int:import_id>", imports.member_import, name="admin-member-import"),
+    path("api/admin/stats", admin_stats.stats, name="admin-stats"),
     path("webhooks", webhooks.views.intake, name="webhooks"),
     path("proxy/", include("loyalty.proxy.urls")),
 ]

@@ -1,3 +1,4 @@
+from .figures import BuyerFirstOrder, DailyFigures
 from .ledger import LedgerEntry, Reason
 from .member import Member
 from .member_import import ImportStatus, MemberImport
@@ -8,6 +9,8 @@ from .reward import Reward, RewardKind
 from .shop import Shop, is_shop_domain
 
 __all__ = [
+    "BuyerFirstOrder",
+    "DailyFigures",
     "ImportStatus",
     "LedgerEntry",
     "Member",
