@@ -18,6 +18,11 @@ def forward(apps, schema_editor):
             "(shop_id, lower(first_name) text_pattern_ops, lower(last_name) text_pattern_ops)"
         )
         schema_editor.execute("DROP INDEX member_search_first_name")
+        # The planner knows how common a name prefix is only from statistics on the
+        # indexed expressions, which a new index lacks until the table is analysed (and
+        # autovacuum analyses only after many rows change): without them it guesses, and
+        # walked every member for a prefix nobody has (1 s instead of 0.1 ms).
+        schema_editor.execute("ANALYZE loyalty_member")
 
 
 def backward(apps, schema_editor):
@@ -27,6 +32,7 @@ def backward(apps, schema_editor):
             "ON loyalty_member (shop_id, lower(first_name) text_pattern_ops)"
         )
         schema_editor.execute("DROP INDEX member_search_full_name")
+        schema_editor.execute("ANALYZE loyalty_member")
 
 
 class Migration(migrations.Migration):
