@@ -321,7 +321,9 @@ def explain(cases: list[Case]) -> tuple[list[str], list[str]]:
 def report(
     cases: list[Case], summary: dict, plans: list[str], full_scans: list[str], machine: str
 ) -> str:
-    seconds = summary["seconds"]
+    # Seeding's steps in the order they run (the jsonb marker does not keep key order).
+    steps = [*admin_seed.STEPS, "daily figures (figures_rebuild)", "total"]
+    seconds = {step: summary["seconds"][step] for step in steps if step in summary["seconds"]}
     cores = summary["cores"]
     others = sum(value for name, value in cores.items() if name != "web")
     seeding = ", ".join(f"{step} {value:.0f} s" for step, value in seconds.items())

@@ -79,6 +79,10 @@ BATCH_MEMBERS = 50_000
 HOLD_DAYS = 14
 
 
+# The steps `seed` times, in order.
+STEPS = ("plan members", "insert rows", "restore indexes and constraints", "vacuum analyze")
+
+
 @dataclass(frozen=True)
 class ShopSize:
     shop_id: int
