@@ -79,6 +79,10 @@ BATCH_MEMBERS = 50_000
 HOLD_DAYS = 14
 
 
+MEMBER_COLUMNS = (
+    "id, shop_id, customer_id, email, first_name, last_name, balance, pending, "
+    "last_sequence, created_at"
+)
 # The steps `seed` times, in order.
 STEPS = ("plan members", "insert rows", "restore indexes and constraints", "vacuum analyze")
 
@@ -183,7 +187,8 @@ def members_plan(conn, sizes: list[ShopSize]) -> None:
 
 
 def _entries_sql() -> str:
-    """One batch of members' ledger entries and then the members themselves, in one statement.
+    """One batch of members' ledger entries, and the members' rows (into a staging table,
+    copied into the members table at the end in order of last activity), in one statement.
 
     Each entry's draws come from a hash of (member, sequence), so a release entry can
     recompute the points its held entry added. Balances are running sums over the member's
@@ -260,11 +265,10 @@ def _entries_sql() -> str:
         '', created_at
       FROM chained ORDER BY created_at
     )
-    INSERT INTO loyalty_member (id, shop_id, customer_id, email, first_name, last_name,
-      balance, pending, last_sequence, created_at)
+    INSERT INTO bench_seed_member_row
     SELECT m.id, m.shop_id, m.customer_id, m.email, m.first_name, m.last_name,
       coalesce(newest.balance_after, 0), coalesce(newest.pending_after, 0),
-      newest.sequence, m.created_at
+      newest.sequence, m.created_at, coalesce(newest.created_at, m.created_at)
     FROM m LEFT JOIN chained AS newest
       ON newest.member_id = m.id AND newest.sequence = m.entries
     """
@@ -312,12 +316,23 @@ def seed(conn, sizes: list[ShopSize], *, say: Callable[[str], None] = print) -> 
     say(f"planned {sum(s.members for s in sizes):,} members in {seconds['plan members']:.0f} s")
     started = time.monotonic()
     total = conn.execute("SELECT max(id) FROM bench_seed_member").fetchone()[0]
+    conn.execute(
+        "CREATE UNLOGGED TABLE bench_seed_member_row AS SELECT "
+        f"{MEMBER_COLUMNS}, created_at AS active_at FROM loyalty_member WITH NO DATA"
+    )
     statement = _entries_sql()
     for first in range(1, total + 1, BATCH_MEMBERS):
         conn.execute(statement, {"first": first, "last": first + BATCH_MEMBERS - 1})
         elapsed = time.monotonic() - started
         done = min(first + BATCH_MEMBERS - 1, total)
         say(f"  members 1..{done:,} of {total:,} with their entries ({elapsed:.0f} s)")
+    # A member's row is rewritten whenever their points change, so the table holds the
+    # rows in about the order of each member's last activity, not in id order.
+    conn.execute(
+        f"INSERT INTO loyalty_member ({MEMBER_COLUMNS}) SELECT {MEMBER_COLUMNS} "
+        "FROM bench_seed_member_row ORDER BY active_at"
+    )
+    conn.execute("DROP TABLE bench_seed_member_row")
     conn.execute(
         "SELECT setval(pg_get_serial_sequence('loyalty_member', 'id'), "
         "(SELECT max(id) FROM loyalty_member))"
