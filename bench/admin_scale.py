@@ -8,11 +8,12 @@ the big shop and two smaller ones whose members interleave with its own, with ev
 and constraint the migrations create. Starts the app as the Procfile does (gunicorn, 2
 sync workers, DEBUG off) and times signed admin API requests one at a time, as one
 merchant's browser makes them: each case's median, p95, p99 and max, against a p99 target
-of 100 ms. Prints EXPLAIN (ANALYZE, BUFFERS) of the queries behind search and detail, and
-writes docs/PERFORMANCE.md's section.
+of 100 ms. Prints EXPLAIN (ANALYZE, BUFFERS) of the queries behind search, detail and the
+dashboard, and writes docs/PERFORMANCE.md's section.
 
-Seeding takes a while (about 15 minutes on 2 cores): `--keep` leaves the database in
-place afterwards and `--reuse` measures an existing one without seeding it again.
+Seeding takes a while (about 10 minutes on 2 cores, 8 GB on disk): `--keep` leaves the
+database in place afterwards and `--reuse` measures the one an earlier run kept, whatever
+sizes it was seeded with, without seeding it again.
 """
 
 from __future__ import annotations
