@@ -2,7 +2,7 @@
 then the Dashboard's daily figures say exactly what happened, on the shop's days, and
 equal the figures recomputed from the ledger, members and orders."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,7 +15,7 @@ from loyalty.services.imports import member_import_create, member_import_run
 from loyalty.services.members import member_adjust, member_from_customer, signup_bonus_award
 from loyalty.services.orders import order_settle, pending_points_release, refund_record
 from loyalty.services.programs import program_update
-from loyalty.stats.counters import FIGURES, REASON_FIGURES, entry_figures
+from loyalty.stats.counters import FIGURES, REASON_FIGURES, entry_figures, figures_add
 from loyalty.stats.orders import order_reward_record
 from loyalty.stats.reads import stats_for_range
 from loyalty.stats.rebuild import figures_computed, figures_differences, figures_live
@@ -60,6 +60,13 @@ def test_every_ledger_reason_has_its_figures():
     assert set(REASON_FIGURES) == set(Reason.values)
     for adds, takes in REASON_FIGURES.values():
         assert {adds, takes} <= set(FIGURES)
+
+
+def test_only_daily_figures_can_be_added_to():
+    shop = factories.shop()
+    with pytest.raises(ValueError, match="not a daily figure: points"):
+        figures_add(shop_id=shop.pk, day=date(2026, 11, 2), slot=0, counts={"points": 1})
+    assert not DailyFigures.objects.exists()
 
 
 def test_an_entry_counts_its_points_once_by_direction_and_its_pending_moves():
@@ -411,3 +418,32 @@ def test_concurrent_crediting_keeps_the_live_counters_equal_to_the_rebuilt_ones(
     balances = Member.objects.filter(shop=shop).values_list("balance", "pending")
     assert figures.points_outstanding == sum(b + p for b, p in balances)
     assert DailyFigures.objects.filter(shop=shop).values("slot").distinct().count() > 1
+
+
+def test_the_buyer_is_the_customer_an_earlier_delivery_named_and_a_guest_needs_an_email(clock):
+    shop = factories.shop()
+    clock("2026-11-02T10:00:00+00:00")
+    settle(shop, order_id=5001, customer_id=1001)
+    clock("2026-11-02T10:00:01+00:00")
+    settle(shop, order_id=5002, customer_id=1001, financial_status="pending")
+    # Its paid delivery comes without the customer: still customer 1001's second order.
+    settle(shop, order_id=5002, customer_id=None, email="")
+    settle(shop, order_id=5003, customer_id=None, email="")
+    settle(shop, order_id=5004, customer_id=None, email="")
+
+    figures = totals(shop).counts
+    assert (figures["member_orders"], figures["member_repeat_orders"]) == (1, 1)
+    assert (figures["nonmember_orders"], figures["nonmember_repeat_orders"]) == (3, 0)
+    assert_live_equals_rebuilt(shop)
+
+
+def test_an_order_is_placed_when_shopify_processed_it_and_is_worth_its_total():
+    payload = order_payload(
+        subtotal="80.00", shipping="4.50", line_tax="6.40", created_at="2026-11-02T09:00:00Z"
+    )
+    payload["processed_at"] = "2026-11-01T23:30:00-05:00"
+    facts = order_facts(payload)
+    assert facts.placed_at == datetime(2026, 11, 2, 4, 30, tzinfo=UTC)
+    assert (facts.total_price, facts.email) == (Decimal("90.90"), "c1001@example.com")
+    del payload["processed_at"]
+    assert order_facts(payload).placed_at == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

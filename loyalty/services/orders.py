@@ -50,6 +50,9 @@ def order_settle(*, shop: Shop, facts: OrderFacts, now: datetime | None = None) 
         if counting:
             placed_at = facts.placed_at or now
             customer_id = facts.customer.customer_id if facts.customer else None
+            if customer_id is None and order.member_id is not None:
+                # An earlier delivery named the customer; this one does not.
+                customer_id = order.member.customer_id
             order.buyer = buyer_key(customer_id=customer_id, email=facts.email)
             # Before the member's lock (member_from_customer, points_record): see its docs.
             first = buyer_first_order_lock(

@@ -102,9 +102,18 @@ def figures_member_add(*, member: Member) -> None:
 
 def figures_add(*, shop_id: int, day: date, slot: int, counts: dict[str, int | Decimal]) -> None:
     """Add `counts` (figure name -> amount) to one slot of a shop's day, atomically."""
-    columns = [name for name, amount in counts.items() if amount]
+    columns = tuple(name for name, amount in counts.items() if amount)
     if not columns:
         return
+    values = [shop_id, connection.ops.adapt_datefield_value(day), slot]
+    values += [_adapted(counts[c]) for c in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(_increment_sql(columns, connection.vendor), values)
+
+
+@lru_cache(maxsize=256)
+def _increment_sql(columns: tuple[str, ...], vendor: str) -> str:
+    # Built once per set of figures (the crediting path uses a handful) and backend.
     unknown = set(columns) - set(FIGURES)
     if unknown:
         raise ValueError(f"not a daily figure: {', '.join(sorted(unknown))}")
@@ -114,14 +123,10 @@ def figures_add(*, shop_id: int, day: date, slot: int, counts: dict[str, int | D
     placeholders = ", ".join(["%s"] * (3 + len(columns)))
     increments = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in map(quote, columns))
     # Every name spliced in is a quoted column of DailyFigures, checked above.
-    sql = (
+    return (
         f"INSERT INTO {table} (shop_id, day, slot, {names}) VALUES ({placeholders}) "  # noqa: S608
         f"ON CONFLICT (shop_id, day, slot) DO UPDATE SET {increments}"
     )
-    values = [shop_id, connection.ops.adapt_datefield_value(day), slot]
-    values += [_adapted(counts[c]) for c in columns]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
 
 
 def _adapted(amount: int | Decimal) -> int | str:
