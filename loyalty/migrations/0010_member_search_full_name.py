@@ -36,5 +36,5 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("loyalty", "0008_daily_figures")]
+    dependencies = [("loyalty", "0009_daily_figures")]
     operations = [migrations.RunPython(forward, backward)]
