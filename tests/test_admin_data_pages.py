@@ -36,15 +36,20 @@ def delivery_rows(html: str) -> list[str]:
     return [text(row) for row in re.findall(r"<tr data-delivery=.*?</tr>", html, re.S)]
 
 
-def test_the_members_page_offers_both_exports_with_the_last_30_days_and_the_import(
+def test_the_members_page_offers_both_exports_with_the_shops_last_30_days_and_the_import(
     client, shops, monkeypatch
 ):
-    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 11, 26, 23, 30, tzinfo=UTC))
+    alice, _ = shops
+    alice.timezone = "America/New_York"
+    alice.save()
+    # Nov 27 in UTC, still the evening of Nov 26 in New York.
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 11, 27, 2, 0, tzinfo=UTC))
 
     html = page(client, "/members")
 
     assert 'data-export="/api/admin/exports/members.csv"' in html
     assert 'action="/api/admin/exports/ledger.csv"' in html
+    assert 'data-timezone="America/New_York"' in html
     assert re.search(r'id="ledger-from"[^>]*value="2026-10-27"', html)
     assert re.search(r'id="ledger-to"[^>]*value="2026-11-26"', html)
     import_link = re.search(r'href="(/members/import\?[^"]+)">Import members<', html).group(1)

@@ -22,6 +22,7 @@ from loyalty.admin.auth import embedded_document_view
 from loyalty.admin.views import page_scripts
 from loyalty.models import RewardKind
 from loyalty.services import imports as imports_service
+from loyalty.stats.counters import shop_day
 
 
 @require_GET
@@ -152,8 +153,8 @@ def reward(request: HttpRequest, reward_id: int) -> HttpResponse:
 
 def _transfer_context(request: HttpRequest) -> dict:
     """The Members page's exports and import link; the points history defaults to the
-    API's last 30 days, as UTC days (the export reads dates as midnight UTC)."""
-    today = timezone.now().date()
+    API's last 30 days, as the shop's days (members_transfer.js sends the shop's midnights)."""
+    today = shop_day(timezone.now(), request.shop.timezone)
     return {
         "ledger_from": (today - timedelta(days=exports_api.DEFAULT_LEDGER_DAYS)).isoformat(),
         "ledger_to": today.isoformat(),

@@ -81,19 +81,45 @@
     );
   }
 
+  // How far the wall clock in `zone` is ahead of UTC at `moment` (ms since the epoch).
+  function zoneOffset(moment, zone) {
+    const format = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
+    const wall = Object.fromEntries(format.formatToParts(new Date(moment)).map((p) => [p.type, p.value]));
+    return (
+      Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second) - moment
+    );
+  }
+
+  // The start of `day` (YYYY-MM-DD) plus `days` in the shop's timezone, in UTC ISO 8601:
+  // the export's days are then the shop's days, as on the Dashboard.
+  function shopMidnight(day, days, zone) {
+    const wall = new Date(`${day}T00:00:00Z`);
+    wall.setUTCDate(wall.getUTCDate() + days);
+    let moment = wall.getTime() - zoneOffset(wall.getTime(), zone);
+    // Again from the first answer: across a daylight saving change the offset differs.
+    moment = wall.getTime() - zoneOffset(moment, zone);
+    return new Date(moment).toISOString();
+  }
+
   const ledgerForm = document.getElementById("export-ledger");
   if (ledgerForm) {
     ledgerForm.addEventListener("submit", (event) => {
       event.preventDefault();
-      const from = ledgerForm.elements.from.value;
-      const to = ledgerForm.elements.to.value;
-      const query = new URLSearchParams({ from });
-      if (to) {
-        // The API's `to` is excluded: the day after the last day asked for.
-        const after = new Date(`${to}T00:00:00Z`);
-        after.setUTCDate(after.getUTCDate() + 1);
-        query.set("to", after.toISOString().slice(0, 10));
-      }
+      const zone = ledgerForm.dataset.timezone;
+      // The API's `to` is excluded: the midnight after the last day asked for.
+      const query = new URLSearchParams({
+        from: shopMidnight(ledgerForm.elements.from.value, 0, zone),
+        to: shopMidnight(ledgerForm.elements.to.value, 1, zone),
+      });
       const button = ledgerForm.querySelector('button[type="submit"]');
       download(`${ledgerForm.getAttribute("action")}?${query}`, button, "ledger.csv");
     });

@@ -5,13 +5,15 @@ failed webhook delivery from the Sync page."""
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 from django.utils import timezone
 
-from loyalty.models import Member
+from loyalty.models import Member, Shop
 from loyalty.services.imports import member_import_run
+from loyalty.services.members import member_adjust
 from tests.browser.conftest import screenshot
 from tests.browser.test_members_page import seed_members
 from tests.shopify_signing import ALICE
@@ -68,12 +70,31 @@ def test_export_members_downloads_a_csv_of_the_members_and_their_points(
     assert page.get_by_role("button", name="Export members (CSV)").is_enabled()
 
 
-def test_export_points_history_for_the_days_chosen(page, open_from_admin, tmp_path):
-    seed_members()
+def test_export_points_history_for_the_shops_days_chosen(page, open_from_admin, shopify, tmp_path):
+    members = seed_members()
+    # The app learns the shop's timezone from Shopify when the page installs it.
+    requests.post(
+        f"{shopify.url}/_standin/shops",
+        json={"shop": ALICE, "name": "Alice's Garden", "currency": "EUR", "timezone": "Asia/Tokyo"},
+        timeout=5,
+    ).raise_for_status()
+    # Tokyo is 9 hours ahead of UTC: 14:30 UTC is 23:30 on Nov 10 there, 15:30 UTC 00:30 on
+    # Nov 11, and 14:30 UTC on Nov 11 the last minutes of Nov 11.
+    for moment, points in (
+        ("2026-11-10T14:30", 5),
+        ("2026-11-10T15:30", 7),
+        ("2026-11-11T14:30", 9),
+    ):
+        with pytest.MonkeyPatch.context() as clock:
+            at = datetime.fromisoformat(moment).replace(tzinfo=UTC)
+            clock.setattr(timezone, "now", lambda at=at: at)
+            member_adjust(
+                member=members[1001], points=points, reason="Survey", actor="7", key=moment
+            )
     open_from_admin("/members")
-    today = timezone.now().date().isoformat()
-    page.get_by_label("Points history from").fill(today)
-    page.get_by_label("to", exact=True).fill(today)
+    assert Shop.objects.get(domain=ALICE).timezone == "Asia/Tokyo"
+    page.get_by_label("Points history from").fill("2026-11-11")
+    page.get_by_label("to", exact=True).fill("2026-11-11")
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Export points history (CSV)").click()
@@ -81,11 +102,9 @@ def test_export_points_history_for_the_days_chosen(page, open_from_admin, tmp_pa
     download.value.save_as(saved)
 
     rows = list(csv.DictReader(io.StringIO(saved.read_text())))
-    assert sorted((r["customer_id"], r["points"], r["reason"]) for r in rows) == [
-        ("1001", "120", "manual_adjustment"),
-        ("1002", "450", "manual_adjustment"),
-        ("1003", "35", "manual_adjustment"),
-        ("1004", "980", "manual_adjustment"),
+    assert [(r["customer_id"], r["points"], r["at"]) for r in rows] == [
+        ("1001", "7", "2026-11-10T15:30:00+00:00"),
+        ("1001", "9", "2026-11-11T14:30:00+00:00"),
     ]
 
 
