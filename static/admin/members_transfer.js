@@ -223,6 +223,16 @@
     for (;;) {
       try {
         const response = await admin.fetch(`/api/admin/imports/${importId}`);
+        if (response.status === 401 || response.status === 404) {
+          // Asking again would get the same answer.
+          admin.showBanner(
+            response.status === 401
+              ? "Your Shopify session has ended, so the progress cannot be shown. The import " +
+                  "carries on: reload Perennial from Shopify admin and look for the members."
+              : "This import is no longer there. Reload the page and import the file again.",
+          );
+          return;
+        }
         if (!response.ok) throw new Error(`error ${response.status}`);
         failures = 0;
         admin.hideBanner();

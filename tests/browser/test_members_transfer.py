@@ -11,7 +11,7 @@ import pytest
 import requests
 from django.utils import timezone
 
-from loyalty.models import Member, Shop
+from loyalty.models import ImportStatus, Member, MemberImport, Shop
 from loyalty.services.imports import member_import_run
 from loyalty.services.members import member_adjust
 from tests.browser.conftest import screenshot
@@ -138,6 +138,13 @@ def test_an_import_shows_its_progress_until_finished_and_the_members_appear(
     summary = page.locator("#import-summary")
     summary.filter(has_text="Waiting to start: 3 members in the file.").wait_for()
     assert len(imports_sent) == 1
+    # A worker part of the way through (it saves its progress every few hundred rows).
+    underway = MemberImport.objects.filter(pk=imports_sent[0])
+    underway.update(status=ImportStatus.RUNNING, processed=1, imported=1)
+    summary.filter(has_text="Importing: 1 of 3 rows, 1 imported, 0 rejected.").wait_for()
+    assert page.locator("#import-bar").evaluate("bar => [bar.value, bar.max]") == [1, 3]
+    # Back in the queue, as the stale-import sweep puts it, and run from the start.
+    underway.update(status=ImportStatus.QUEUED)
     member_import_run(import_id=imports_sent[0])
     summary.filter(has_text="Finished").wait_for()
     assert summary.inner_text() == "Finished: 2 imported, 1 rejected."
@@ -260,3 +267,29 @@ def test_a_retry_that_fails_says_so_and_the_row_stays(page, open_from_admin, del
     assert row.get_by_role("button", name="Retry").is_enabled()
     assert deliveries_sent == []
     assert Delivery.objects.get(pk=failed.pk).status == Status.FAILED
+
+
+def test_an_import_that_is_no_longer_there_stops_being_followed(
+    page, open_from_admin, imports_sent, tmp_path
+):
+    seed_members()
+    upload = tmp_path / "members.csv"
+    upload.write_text(THREE_MEMBERS)
+    open_from_admin("/members/import")
+    asked: list[str] = []
+
+    def gone(route):
+        if route.request.method == "POST":  # the upload itself goes through
+            route.continue_()
+            return
+        asked.append(route.request.url)
+        route.fulfill(status=404, json={"errors": {"id": ["This shop has no import."]}})
+
+    page.route("**/api/admin/imports/*", gone)
+    page.get_by_label("CSV file").set_input_files(str(upload))
+    page.get_by_role("button", name="Import", exact=True).click()
+
+    page.locator("#app-error", has_text="This import is no longer there").wait_for()
+    page.wait_for_timeout(2500)
+    assert asked == [f"{page.url.split('/members')[0]}/api/admin/imports/{imports_sent[0]}"]
+    assert page.get_by_role("button", name="Import", exact=True).is_enabled()
