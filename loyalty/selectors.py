@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, Lower
 
-from loyalty.models import LedgerEntry, Member, Reward, Shop
+from loyalty.models import LedgerEntry, Member, PrivacyRequest, Reward, Shop
 
 
 def member_account(*, shop: Shop | None, customer_id: int) -> dict:
@@ -172,3 +172,13 @@ def ledger_export_pages(
     while page := list(entries.filter(id__gt=last_id)[:page_size]):
         yield page
         last_id = page[-1]["id"]
+
+
+PRIVACY_REQUESTS_SHOWN = 200
+
+
+def privacy_requests_recent(
+    *, shop: Shop, limit: int = PRIVACY_REQUESTS_SHOWN
+) -> list[PrivacyRequest]:
+    """The shop's newest customer data requests from Shopify, newest first."""
+    return list(PrivacyRequest.objects.filter(shop=shop).order_by("-received_at", "-id")[:limit])
