@@ -13,6 +13,7 @@ from loyalty.earning.orders import points_for, source_earns
 from loyalty.models import Program, Reward, Shop, Tier
 
 from .rewards import RewardInvalid, reward_check
+from .storefront_sync import storefront_settings_changed
 
 # The settings a merchant may change, in the order the program document lists them.
 PROGRAM_SETTINGS = (
@@ -140,6 +141,7 @@ def program_update(*, shop: Shop, changes: dict[str, Any]) -> Program:
         program.save(update_fields=[*columns, "updated_at"])
         if tiers is not None:
             _tiers_replace(shop=shop, tiers=tiers)
+        storefront_settings_changed(shop=shop, tiers_changed=tiers is not None)
     shop.program = program
     return program
 
