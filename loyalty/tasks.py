@@ -65,21 +65,34 @@ STOREFRONT_SYNC_DELAY_MS = 2000
 # A shop's pending job is remembered this long at most (a lost message is forgotten, and the
 # minute job below sends another).
 STOREFRONT_GUARD_SECONDS = 60
+# The longest a run may take; its per-shop lock lapses a little after, should it die.
+STOREFRONT_RUN_SECONDS = 240
 # Within this, a process that itself just sent the shop's (delayed) job sends no other: that
 # job has not started yet, so it will read the change.
 STOREFRONT_RECENT_SECONDS = 1.0
 _storefront_lock = threading.Lock()
-_storefront_pending: dict[int, float] = {}
+_storefront_pending: dict[str, float] = {}
 _storefront_sent_at: dict[int, float] = {}
 
 
-@dramatiq.actor(broker=broker, max_retries=5, min_backoff=5000, max_backoff=120_000)
+@dramatiq.actor(
+    broker=broker,
+    max_retries=5,
+    min_backoff=5000,
+    max_backoff=120_000,
+    time_limit=STOREFRONT_RUN_SECONDS * 1000,
+)
 def sync_storefront(shop_id: int) -> None:
     # First let the next change send a new job: whatever commits after this line is either
     # read below or written by that job.
     _storefront_release(shop_id)
     shop = Shop.objects.filter(pk=shop_id, uninstalled_at__isnull=True).first()
     if shop is None:
+        return
+    # One run per shop at a time: two runs could write a member's values out of order (the
+    # older read landing last) while both mark the row written.
+    if not _storefront_claim(shop_id, running=True):
+        storefront_sync_request(shop_id)
         return
     try:
         run = storefront_sync_run(shop=shop)
@@ -91,6 +104,8 @@ def sync_storefront(shop_id: int) -> None:
     except StorefrontSyncRefused as exc:
         logger.warning("%s", exc)
         return
+    finally:
+        _storefront_release(shop_id, running=True)
     logger.info(
         "storefront sync of %s: %d members in %d calls%s",
         shop.domain,
@@ -129,31 +144,35 @@ def storefront_sync_request(shop_id: int, *, delay_ms: int = STOREFRONT_SYNC_DEL
         _storefront_sent_at[shop_id] = now
 
 
-def _storefront_guard_key(shop_id: int) -> str:
-    return f"perennial:storefront-sync:{shop_id}"
+def _storefront_key(shop_id: int, *, running: bool) -> str:
+    return f"perennial:storefront-sync{'-running' if running else ''}:{shop_id}"
 
 
-def _storefront_claim(shop_id: int) -> bool:
-    """True if no job of the shop was waiting (and now one is)."""
+def _storefront_claim(shop_id: int, *, running: bool = False) -> bool:
+    """Take the shop's pending-job guard (or, `running`, its run lock): True if it was free.
+
+    With Redis, across every process; with the in-process broker (or RabbitMQ), per
+    process."""
+    seconds = STOREFRONT_RUN_SECONDS + 60 if running else STOREFRONT_GUARD_SECONDS
     client = getattr(broker, "client", None)
     if client is not None:
-        # Redis: one pending job per shop across every process.
-        key = _storefront_guard_key(shop_id)
-        return bool(client.set(key, 1, nx=True, ex=STOREFRONT_GUARD_SECONDS))
-    # In-process broker (or RabbitMQ): per process.
+        return bool(client.set(_storefront_key(shop_id, running=running), 1, nx=True, ex=seconds))
+    key = _storefront_key(shop_id, running=running)
     with _storefront_lock:
         now = time.monotonic()
-        if _storefront_pending.get(shop_id, 0.0) > now:
+        if _storefront_pending.get(key, 0.0) > now:
             return False
-        _storefront_pending[shop_id] = now + STOREFRONT_GUARD_SECONDS
+        _storefront_pending[key] = now + seconds
         return True
 
 
-def _storefront_release(shop_id: int) -> None:
-    _storefront_sent_at.pop(shop_id, None)
+def _storefront_release(shop_id: int, *, running: bool = False) -> None:
+    if not running:
+        _storefront_sent_at.pop(shop_id, None)
+    key = _storefront_key(shop_id, running=running)
     client = getattr(broker, "client", None)
     if client is not None:
-        client.delete(_storefront_guard_key(shop_id))
+        client.delete(key)
         return
     with _storefront_lock:
-        _storefront_pending.pop(shop_id, None)
+        _storefront_pending.pop(key, None)

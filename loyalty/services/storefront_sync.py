@@ -312,11 +312,14 @@ def _refused_rows(batch: list[tuple[StorefrontSync, dict]], errors: list) -> lis
 
 
 def _mark_written(rows: list[StorefrontSync]) -> None:
-    # Only rows still at the version read: a change since then keeps its row stale.
+    # Only rows still at the version read: a change since then keeps its row stale. One
+    # statement for the batch.
+    if not rows:
+        return
+    still_as_read = Q()
     for row in rows:
-        StorefrontSync.objects.filter(pk=row.pk, version=row.version).update(
-            synced_version=row.version
-        )
+        still_as_read |= Q(pk=row.pk, version=row.version)
+    StorefrontSync.objects.filter(still_as_read).update(synced_version=F("version"))
 
 
 def _call(shop: Shop, mutation: str, metafields: list[dict], run: SyncRun) -> dict:
