@@ -294,6 +294,9 @@ def test_a_member_shopify_refuses_is_skipped_and_the_others_written(shopify):  #
     run = sync.storefront_sync_run(shop=shop)
 
     assert run.skipped == [refused.pk]
+    # All or nothing: the first call (both members) wrote nothing; the second, without the
+    # refused member, wrote the other.
+    assert set_calls(shopify) == [5, 2]
     assert written(shopify) == {(1001, "balance"): "3", (1001, "pending"): "0"}
     assert stale(shop) == 0
 

@@ -61,7 +61,8 @@ class StorefrontSyncRefused(Exception):
 @dataclass
 class SyncRun:
     """What one run did: `calls` to Shopify, `members` whose metafields it wrote, whether
-    the shop's app data was written, and whether stale rows were left for the next run."""
+    the shop's app data was written, whether stale rows were left for the next run, and the
+    ids of members whose metafields Shopify refused (`skipped`)."""
 
     calls: int = 0
     members: int = 0
@@ -288,7 +289,7 @@ def _write_members(shop: Shop, rows: list[StorefrontSync], run: SyncRun) -> None
             )
             run.skipped.extend(row.member_id for row in refused)
             _mark_written(refused)
-            queue = [item for item in batch if item[0] not in refused] + queue
+            queue = [item for item in batch + queue if item[0] not in refused]
             continue
         # A member whose metafields straddle two calls is done when the second succeeds.
         pending = {id(row) for row, _ in queue}
