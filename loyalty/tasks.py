@@ -1,14 +1,23 @@
 """Loyalty jobs: the periodic ones, scheduled by `manage.py crontab` (README, "Processes"),
-and member imports."""
+member imports, and the storefront metafields' sync."""
 
 import logging
+import threading
+import time
 
 import dramatiq
 from dramatiq_crontab import cron
 
 from config.jobs import broker, start_in_process_runner
+from loyalty.models import Shop
 from loyalty.services.imports import member_import_run, member_imports_stale
 from loyalty.services.orders import pending_points_release
+from loyalty.services.storefront_sync import (
+    StorefrontSyncRefused,
+    storefront_stale_shops,
+    storefront_sync_run,
+)
+from loyalty.shopify.admin_api import AdminApiError
 
 logger = logging.getLogger(__name__)
 
@@ -47,3 +56,123 @@ def resend_stale_imports() -> None:
     # stays running: send them again (crediting is idempotent per customer).
     for import_id in member_imports_stale():
         import_members.send(import_id)
+
+
+# --- Storefront metafields (docs/shopify-sync.md) ---------------------------------------------
+
+# A change waits this long for the others of its burst before the shop's job writes them all.
+STOREFRONT_SYNC_DELAY_MS = 2000
+# A shop's pending job is remembered this long at most (a lost message is forgotten, and the
+# minute job below sends another).
+STOREFRONT_GUARD_SECONDS = 60
+# The longest a run may take; its per-shop lock lapses a little after, should it die.
+STOREFRONT_RUN_SECONDS = 240
+# Within this, a process that itself just sent the shop's (delayed) job sends no other: that
+# job has not started yet, so it will read the change.
+STOREFRONT_RECENT_SECONDS = 1.0
+_storefront_lock = threading.Lock()
+_storefront_pending: dict[str, float] = {}
+_storefront_sent_at: dict[int, float] = {}
+
+
+@dramatiq.actor(
+    broker=broker,
+    max_retries=5,
+    min_backoff=5000,
+    max_backoff=120_000,
+    time_limit=STOREFRONT_RUN_SECONDS * 1000,
+)
+def sync_storefront(shop_id: int) -> None:
+    # First let the next change send a new job: whatever commits after this line is either
+    # read below or written by that job.
+    _storefront_release(shop_id)
+    shop = Shop.objects.filter(pk=shop_id, uninstalled_at__isnull=True).first()
+    if shop is None:
+        return
+    # One run per shop at a time: two runs could write a member's values out of order (the
+    # older read landing last) while both mark the row written.
+    if not _storefront_claim(shop_id, running=True):
+        storefront_sync_request(shop_id)
+        return
+    try:
+        run = storefront_sync_run(shop=shop)
+    except AdminApiError as exc:
+        if exc.transient:
+            raise  # dramatiq retries with backoff; the minute job is the net below that
+        logger.warning("storefront sync of %s failed: %s", shop.domain, exc)
+        return
+    except StorefrontSyncRefused as exc:
+        logger.warning("%s", exc)
+        return
+    finally:
+        _storefront_release(shop_id, running=True)
+    logger.info(
+        "storefront sync of %s: %d members in %d calls%s",
+        shop.domain,
+        run.members,
+        run.calls,
+        ", more to come" if run.more else "",
+    )
+    if run.more:
+        storefront_sync_request(shop_id, delay_ms=0)
+
+
+@cron("* * * * *")
+@dramatiq.actor(broker=broker, max_retries=0)
+def resync_stale_storefronts() -> None:
+    # The net under the debounced jobs: a failed job, a lost message, a crashed worker.
+    for shop_id in storefront_stale_shops():
+        storefront_sync_request(shop_id)
+
+
+def storefront_sync_request(shop_id: int, *, delay_ms: int = STOREFRONT_SYNC_DELAY_MS) -> None:
+    """Send the shop's storefront sync job unless one is already waiting (call it after
+    the change committed). Never raises: a lost request is caught by the minute job."""
+    now = time.monotonic()
+    if now - _storefront_sent_at.get(shop_id, -STOREFRONT_RECENT_SECONDS) < (
+        STOREFRONT_RECENT_SECONDS
+    ):
+        return
+    try:
+        if not _storefront_claim(shop_id):
+            return
+        sync_storefront.send_with_options(args=(shop_id,), delay=delay_ms)
+    except Exception:  # noqa: BLE001 - the rows stay stale; the minute job sends it
+        logger.warning("broker unavailable; storefront sync of shop %s waits", shop_id)
+        return
+    if delay_ms / 1000 > STOREFRONT_RECENT_SECONDS:
+        _storefront_sent_at[shop_id] = now
+
+
+def _storefront_key(shop_id: int, *, running: bool) -> str:
+    return f"perennial:storefront-sync{'-running' if running else ''}:{shop_id}"
+
+
+def _storefront_claim(shop_id: int, *, running: bool = False) -> bool:
+    """Take the shop's pending-job guard (or, `running`, its run lock): True if it was free.
+
+    With Redis, across every process; with the in-process broker (or RabbitMQ), per
+    process."""
+    seconds = STOREFRONT_RUN_SECONDS + 60 if running else STOREFRONT_GUARD_SECONDS
+    client = getattr(broker, "client", None)
+    if client is not None:
+        return bool(client.set(_storefront_key(shop_id, running=running), 1, nx=True, ex=seconds))
+    key = _storefront_key(shop_id, running=running)
+    with _storefront_lock:
+        now = time.monotonic()
+        if _storefront_pending.get(key, 0.0) > now:
+            return False
+        _storefront_pending[key] = now + seconds
+        return True
+
+
+def _storefront_release(shop_id: int, *, running: bool = False) -> None:
+    if not running:
+        _storefront_sent_at.pop(shop_id, None)
+    key = _storefront_key(shop_id, running=running)
+    client = getattr(broker, "client", None)
+    if client is not None:
+        client.delete(key)
+        return
+    with _storefront_lock:
+        _storefront_pending.pop(key, None)

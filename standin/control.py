@@ -13,6 +13,7 @@ import requests
 
 from . import payloads, sender, signing
 from .state import Knobs, Shop, State
+from .throttle import fault_from
 from .web import SHOP_PATTERN, Request, Response, Router, json_response, redirect
 
 WEBHOOKS_PATH = "/webhooks"
@@ -78,6 +79,78 @@ def knobs(state: State, request: Request) -> Response:
                 if name in Knobs.__dataclass_fields__:
                     setattr(state.knobs, name, type(getattr(state.knobs, name))(value))
         return json_response(200, state.knobs.as_dict())
+
+
+def faults(state: State, request: Request) -> Response:
+    """GET ?shop= the queued faults; POST {shop, kind, count?, seconds?, operation?} queues
+    one (standin/throttle.py); DELETE ?shop= forgets the shop's (every shop's without)."""
+    body = _body(request) if request.method == "POST" else {}
+    shop = _shop_arg(request, body)
+    with state.lock:
+        if request.method == "DELETE":
+            if shop is None:
+                state.faults.clear()
+            else:
+                state.faults.pop(shop, None)
+            return json_response(200, {"faults": []})
+        if request.method == "POST":
+            if shop is None:
+                return json_response(400, {"error": "shop must be a myshopify.com domain"})
+            fault = fault_from(body)
+            if isinstance(fault, str):
+                return json_response(400, {"error": fault})
+            state.faults.setdefault(shop, []).append(fault)
+        queued = state.faults.get(shop, []) if shop else sum(state.faults.values(), [])
+        return json_response(200, {"faults": [fault.as_dict() for fault in queued]})
+
+
+def bucket(state: State, request: Request) -> Response:
+    """GET ?shop= the shop's rate-limit bucket; POST {shop, maximum?, restore_rate?,
+    available?} changes it (a smaller bucket makes throttling easy to reach)."""
+    body = _body(request) if request.method == "POST" else {}
+    shop = _shop_arg(request, body)
+    if shop is None:
+        return json_response(400, {"error": "shop must be a myshopify.com domain"})
+    with state.lock:
+        found = state.bucket(shop)
+        found.refill(state.now())
+        try:
+            for name in ("maximum", "restore_rate", "available"):
+                if name in body:
+                    setattr(found, name, float(body[name]))
+        except (TypeError, ValueError):
+            return json_response(400, {"error": "maximum, restore_rate, available are numbers"})
+        found.available = min(found.available, found.maximum)
+        return json_response(200, found.status())
+
+
+def metafields(state: State, request: Request) -> Response:
+    """GET ?shop=&owner=: what metafieldsSet wrote for one owner (a gid, or `app` for the
+    app's installation), as the storefront's Liquid would see it."""
+    shop = _shop_arg(request, {})
+    owner = request.arg("owner")
+    if shop is None or not owner:
+        return json_response(
+            400, {"error": "send shop (a myshopify.com domain) and owner (a gid, or app)"}
+        )
+    if owner == "app":
+        owner = state.app_installation_id(shop)
+    with state.lock:
+        found = [
+            {name: record[name] for name in ("namespace", "key", "type", "value", "updatedAt")}
+            for (domain, owner_id, _, _), record in sorted(state.metafields.items())
+            if domain == shop and owner_id == owner
+        ]
+        return json_response(
+            200,
+            {
+                "shop": shop,
+                "owner": owner,
+                # `$app:<name>` namespaces are stored (and listed) as `<prefix>--<name>`.
+                "app_namespace_prefix": state.app_namespace("$app"),
+                "metafields": found,
+            },
+        )
 
 
 def app_embed(state: State, request: Request) -> Response:
@@ -224,6 +297,7 @@ def reset(state: State, request: Request) -> Response:
             state.store_credit,
             state.tags,
             state.themes,
+            state.faults,
         ):
             store.clear()
         state.calls.clear()
@@ -241,6 +315,9 @@ def add_routes(router: Router, state: State) -> None:
     router.add("POST", "/_standin/shops", bind(register_shop))
     router.add("GET", "/_standin/session-token", bind(mint_session_token))
     router.add("GET POST", "/_standin/knobs", bind(knobs))
+    router.add("GET POST DELETE", "/_standin/faults", bind(faults))
+    router.add("GET POST", "/_standin/bucket", bind(bucket))
+    router.add("GET", "/_standin/metafields", bind(metafields))
     router.add("POST", "/_standin/app-embed", bind(app_embed))
     router.add("POST", "/_standin/expire-tokens", bind(expire_tokens))
     router.add("POST", "/_standin/advance-clock", bind(advance_clock))

@@ -1,4 +1,5 @@
-"""`POST /admin/api/<version>/graphql.json`: auth, cost, throttling and the fault knobs.
+"""`POST /admin/api/<version>/graphql.json`: auth, cost, throttling, the fault knobs and the
+per-shop faults (standin/throttle.py).
 
 Sources (shopify.dev page titles): "GraphQL Admin API rate limits" (cost, leaky bucket,
 `extensions.cost`), "GraphQL Admin API reference" (`X-Shopify-Access-Token`, status codes
@@ -12,6 +13,7 @@ from typing import Any
 from .gql_text import GraphQLSyntaxError, parse_operation, project, undefined_field
 from .operations import REQUIRED_SCOPES, RESOLVERS, Context
 from .state import State
+from .throttle import take_fault
 from .web import Request, Response, json_response
 
 INVALID_TOKEN = {
@@ -47,11 +49,7 @@ def _forced_failure(state: State) -> Response | None:
     if hang:
         # Held past the client's timeout; stop() releases it at once.
         state.stopping.wait(seconds)
-    if status == 429:
-        return json_response(429, {"errors": [THROTTLED_ERROR]}, [("Retry-After", "1.0")])
-    if status:
-        return json_response(status, {"errors": "An unexpected error occurred"})
-    return None
+    return _http_failure(status) if status else None
 
 
 def graphql(state: State, request: Request) -> Response:
@@ -89,15 +87,45 @@ def graphql(state: State, request: Request) -> Response:
     if not isinstance(query, str) or not query.strip():
         _record(state, entry, 400)
         return json_response(400, {"errors": {"query": "Required parameter missing or invalid"}})
+    syntax_error: GraphQLSyntaxError | None = None
     try:
         operation = parse_operation(query, variables, body.get("operationName"))
     except GraphQLSyntaxError as error:
+        operation, syntax_error = None, error
+    root_fields = [field.name for field in operation.fields] if operation else []
+    entry["root_fields"] = root_fields
+    with state.lock:
+        fault = take_fault(state.faults.get(shop_domain, []), root_fields)
+    if fault is not None:
+        entry["fault"] = fault.kind
+        if fault.kind == "delay":
+            # Held past the client's timeout; stop() releases it at once.
+            state.stopping.wait(fault.seconds)
+        elif fault.http_status:
+            failure = _http_failure(fault.http_status, fault.seconds)
+            _record(state, entry, failure.status)
+            return failure
+    if operation is None:
         _record(state, entry, 200)
-        return json_response(200, {"errors": [{"message": f"Parse error: {error}"}]})
-    entry["root_fields"] = [field.name for field in operation.fields]
-    response = _answer(state, shop_domain, operation, variables, token.scope.split(","))
+        return json_response(200, {"errors": [{"message": f"Parse error: {syntax_error}"}]})
+    response = _answer(
+        state,
+        shop_domain,
+        operation,
+        variables,
+        token.scope.split(","),
+        throttled=fault is not None and fault.kind == "throttled",
+    )
     _record(state, entry, 200)
     return json_response(200, response)
+
+
+def _http_failure(status: int, retry_after: float = 1.0) -> Response:
+    if status == 429:
+        return json_response(
+            429, {"errors": [THROTTLED_ERROR]}, [("Retry-After", f"{retry_after:.1f}")]
+        )
+    return json_response(status, {"errors": "An unexpected error occurred"})
 
 
 def _answer(
@@ -106,6 +134,8 @@ def _answer(
     operation: Any,
     variables: dict[str, Any],
     scopes: list[str],
+    *,
+    throttled: bool = False,
 ) -> dict:
     root_type = "Mutation" if operation.kind == "mutation" else "QueryRoot"
     unknown = [
@@ -117,11 +147,13 @@ def _answer(
     bucket = state.bucket(shop_domain)
     cost = operation.requested_cost
     with state.lock:
-        forced = state.knobs.throttle > 0
-        if forced:
+        forced = throttled or state.knobs.throttle > 0
+        if forced and not throttled:
             state.knobs.throttle -= 1
+        if forced:
             bucket.refill(state.now())
         if forced or not bucket.take(cost, state.now()):
+            # A throttled call runs nothing and is charged nothing.
             return {
                 "errors": [THROTTLED_ERROR],
                 "extensions": {

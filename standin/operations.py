@@ -11,6 +11,7 @@ below. A resolver returns its whole object; the answer keeps only what was selec
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -146,16 +147,42 @@ def discount_code_delete(context: Context) -> dict[str, Any]:
     return {"deletedCodeDiscountId": node_id, "userErrors": []}
 
 
-def _namespace(context: Context, namespace: str) -> str:
-    # "$app:<name>" is stored under the app's reserved prefix ("About app-owned metafields").
-    if namespace.startswith("$app:"):
-        return f"app--{context.state.app_id}--{namespace[5:]}"
-    return namespace
+# Values a metafield type accepts ("List of data types"); other types are stored unchecked.
+_INTEGER = re.compile(r"-?\d+")
+_LARGEST_INTEGER = 2**63 - 1
+
+
+def _invalid_value(kind: str | None, value: str) -> str | None:
+    """Why `value` is not a valid `kind`, or None."""
+    if kind == "number_integer":
+        if not _INTEGER.fullmatch(value) or abs(int(value)) > _LARGEST_INTEGER:
+            return "Value must be an integer."
+    elif kind == "single_line_text_field":
+        if "\n" in value or "\r" in value:
+            return "Value must be a single line of text."
+    elif kind == "json":
+        try:
+            json.loads(value)
+        except ValueError:
+            return "Value must be valid JSON."
+    return None
+
+
+def _metafields_user_error(index: int, field: str, message: str, code: str) -> dict[str, Any]:
+    return {
+        "metafields": None,
+        "userErrors": [_user_error(["metafields", str(index), field], message, code)],
+    }
 
 
 @resolver("metafieldsSet")
 def metafields_set(context: Context) -> dict[str, Any]:
-    """Payload "MetafieldsSetPayload": at most 25 metafields, all or nothing."""
+    """Payload "MetafieldsSetPayload": at most 25 metafields, all or nothing.
+
+    `namespace` defaults to `$app`; `type` is needed for a metafield that doesn't exist yet
+    (no definitions here); number_integer, single_line_text_field and json values are
+    checked.
+    """
     items = context.inputs.get("metafields") or []
     if len(items) > 25:
         return {
@@ -168,23 +195,30 @@ def metafields_set(context: Context) -> dict[str, Any]:
                 )
             ],
         }
-    for index, item in enumerate(items):
-        for required in ("ownerId", "key", "value"):
-            if not item.get(required):
-                return {
-                    "metafields": None,
-                    "userErrors": [
-                        _user_error(
-                            ["metafields", str(index), required], f"{required} is required", "BLANK"
-                        )
-                    ],
-                }
     state = context.state
     written = []
     with state.lock:
+        for index, item in enumerate(items):
+            for required in ("ownerId", "key", "value"):
+                if not item.get(required):
+                    return _metafields_user_error(
+                        index, required, f"{required} is required", "BLANK"
+                    )
+            namespace = state.app_namespace(item.get("namespace") or "$app")
+            existing = state.metafields.get(
+                (context.shop.domain, item["ownerId"], namespace, item["key"])
+            )
+            kind = item.get("type") or (existing or {}).get("type")
+            if not kind:
+                return _metafields_user_error(
+                    index, "type", "Type can't be blank for a new metafield.", "BLANK"
+                )
+            problem = _invalid_value(kind, str(item["value"]))
+            if problem:
+                return _metafields_user_error(index, "value", problem, "INVALID_VALUE")
         now = _timestamp(state)
         for item in items:
-            namespace = _namespace(context, item.get("namespace") or "$app")
+            namespace = state.app_namespace(item.get("namespace") or "$app")
             key = (context.shop.domain, item["ownerId"], namespace, item["key"])
             existing = state.metafields.get(key)
             record = {
@@ -193,13 +227,51 @@ def metafields_set(context: Context) -> dict[str, Any]:
                 "namespace": namespace,
                 "key": item["key"],
                 "type": item.get("type") or (existing or {}).get("type"),
-                "value": item["value"],
+                "value": str(item["value"]),
                 "createdAt": existing["createdAt"] if existing else now,
                 "updatedAt": now,
             }
             state.metafields[key] = record
             written.append(record)
     return {"metafields": written, "userErrors": []}
+
+
+@resolver("metafieldsDelete")
+def metafields_delete(context: Context) -> dict[str, Any]:
+    """Payload "MetafieldsDeletePayload": each identifier deleted, or null where the
+    metafield didn't exist (which is not an error)."""
+    identifiers = context.inputs.get("metafields") or []
+    if not identifiers:
+        return {
+            "deletedMetafields": None,
+            "userErrors": [
+                _user_error(["metafields"], "At least one metafield must be specified.", "BLANK")
+            ],
+        }
+    state = context.state
+    deleted: list[dict[str, Any] | None] = []
+    with state.lock:
+        for identifier in identifiers:
+            namespace = state.app_namespace(identifier.get("namespace") or "$app")
+            key = (context.shop.domain, identifier.get("ownerId"), namespace, identifier.get("key"))
+            found = state.metafields.pop(key, None)
+            deleted.append(
+                None
+                if found is None
+                else {"ownerId": found["ownerId"], "namespace": namespace, "key": found["key"]}
+            )
+    return {"deletedMetafields": deleted, "userErrors": []}
+
+
+@resolver("currentAppInstallation")
+def current_app_installation(context: Context) -> dict[str, Any]:
+    """Object "AppInstallation" of the calling app (the owner of app-data metafields)."""
+    state = context.state
+    return {
+        "__typename": "AppInstallation",
+        "id": state.app_installation_id(context.shop.domain),
+        "app": {"__typename": "App", "id": _gid("App", state.app_id)},
+    }
 
 
 @resolver("storeCreditAccountCredit")

@@ -16,6 +16,8 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from .throttle import Fault
+
 ACCESS_TOKEN_LIFETIME = 3600
 # Shopify: a refresh token lives 90 days; a replaced one stays usable (until its successor
 # is used) for at most 30 days from its first use ("Use expiring offline access tokens",
@@ -203,6 +205,8 @@ class State:
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
     codes: dict[str, AuthorizationCode] = field(default_factory=dict)
     knobs: Knobs = field(default_factory=Knobs)
+    # Per-shop faults queued with POST /_standin/faults (standin/throttle.py).
+    faults: dict[str, list[Fault]] = field(default_factory=dict)
     buckets: dict[str, Bucket] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
     # What mutations wrote, keyed for tests: see standin/operations.py.
@@ -282,6 +286,21 @@ class State:
                 found["disabled"] = not enabled
             theme.updated_at = self.now()
             return copy.deepcopy(blocks)
+
+    def app_installation_id(self, domain: str) -> str:
+        """The gid of the app's installation on the shop (`currentAppInstallation.id`),
+        stable for one app and shop."""
+        number = zlib.crc32(f"{self.api_key}:{domain}".encode()) % 10**9 + 10**9
+        return f"gid://shopify/AppInstallation/{number}"
+
+    def app_namespace(self, namespace: str) -> str:
+        """Where a `$app` / `$app:<name>` namespace is stored ("About app-owned metafields":
+        `app--<app id>[--<name>]`); any other namespace as it is."""
+        if namespace == "$app":
+            return f"app--{self.app_id}"
+        if namespace.startswith("$app:"):
+            return f"app--{self.app_id}--{namespace[5:]}"
+        return namespace
 
     def bucket(self, domain: str) -> Bucket:
         with self.lock:

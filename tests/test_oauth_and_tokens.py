@@ -196,7 +196,8 @@ def test_graphql_errors_and_server_errors_raise_admin_api_error(shopify):
 
     with pytest.raises(AdminApiError) as undefined:
         admin_graphql(shop, "query { shop { noSuchField } }")
-    shopify.state.knobs.fail_status, shopify.state.knobs.fail_count = 503, 1
+    # More failures than the client's attempts (it retries 5xx).
+    shopify.state.knobs.fail_status, shopify.state.knobs.fail_count = 503, 10
     with pytest.raises(AdminApiError) as unavailable:
         admin_graphql(shop, SHOP_QUERY)
 

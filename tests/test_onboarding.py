@@ -203,7 +203,8 @@ def test_a_slow_shopify_does_not_hold_up_the_checklist(client, shopify, monkeypa
 
 def test_a_shopify_error_answers_unchecked(client, shopify):
     install()
-    shopify.state.knobs.fail_status, shopify.state.knobs.fail_count = 503, 1
+    # More failures than the client's attempts (it retries 5xx).
+    shopify.state.knobs.fail_status, shopify.state.knobs.fail_count = 503, 10
 
     widget = steps(checklist(client))["widget_enabled"]
 

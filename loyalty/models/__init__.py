@@ -8,6 +8,7 @@ from .privacy import PrivacyRequest
 from .program import Program, Rounding
 from .reward import Reward, RewardKind
 from .shop import Shop, is_shop_domain
+from .storefront_sync import StorefrontSync
 from .tier import Tier, TierBasis, TierWindow
 from .widget import LauncherPosition, WidgetSettings
 
@@ -29,6 +30,7 @@ __all__ = [
     "RewardKind",
     "Rounding",
     "Shop",
+    "StorefrontSync",
     "Tier",
     "TierBasis",
     "TierWindow",

@@ -10,6 +10,7 @@ from loyalty.models import LedgerEntry, Member
 from loyalty.stats.counters import figures_entry_add
 
 from .rows import insert_if_absent
+from .storefront_sync import storefront_member_changed
 
 # Balances are 32-bit integers in the database.
 LARGEST_BALANCE = 2**31 - 1
@@ -38,7 +39,8 @@ def points_record(
     negative. Safe to retry: an entry with the same `idempotency_key` in the member's shop
     is returned as it is and nothing changes. Locks the member row, so concurrent writers
     to one member are serialised and none can lose an update. Counts the entry in the
-    shop's daily figures (loyalty.stats.counters), in the same transaction. Raises
+    shop's daily figures (loyalty.stats.counters) and marks the member's storefront
+    metafields stale (loyalty.services.storefront_sync), in the same transaction. Raises
     ValueError for an entry that changes nothing or would take pending points below zero,
     KeyError for a reason the daily figures do not map.
     """
@@ -96,6 +98,7 @@ def points_record(
         member.pending = entry.pending_after
         member.last_sequence = sequence
         figures_entry_add(member=member, entry=entry)
+        storefront_member_changed(member=member)
         return entry
 
 

@@ -13,6 +13,7 @@ from loyalty.earning.orders import points_for, source_earns
 from loyalty.models import Program, Reward, Shop, Tier
 
 from .rewards import RewardInvalid, reward_check
+from .storefront_sync import storefront_settings_changed
 
 # The settings a merchant may change, in the order the program document lists them.
 PROGRAM_SETTINGS = (
@@ -150,6 +151,7 @@ def program_update(*, shop: Shop, changes: dict[str, Any]) -> Program:
                 # The names differ to Python's casefold but not to the database's lower()
                 # ("İ" and "i" in PostgreSQL): its unique index has the last word.
                 raise ProgramInvalid({"tiers": [TIER_NAMES_CLASH]}) from exc
+        storefront_settings_changed(shop=shop, tiers_changed=tiers is not None)
     shop.program = program
     return program
 

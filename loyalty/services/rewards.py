@@ -10,6 +10,8 @@ from django.utils import timezone
 from loyalty.models import Reward, RewardKind, Shop
 from loyalty.models.reward import VALUELESS_KINDS
 
+from .storefront_sync import storefront_settings_changed
+
 FIELDS = (
     "kind",
     "name",
@@ -53,7 +55,9 @@ def reward_create(*, shop: Shop, **fields) -> Reward:
         raise RewardInvalid({"value": ['Enter what the reward is worth, such as "5.00".']})
     reward = Reward(shop=shop, **_present(fields))
     reward_check(reward)
-    reward.save()
+    with transaction.atomic():
+        reward.save()
+        storefront_settings_changed(shop=shop)
     return reward
 
 
@@ -82,6 +86,7 @@ def reward_update(*, reward: Reward, **fields) -> Reward:
             setattr(current, field, "" if field == "name" and value is None else value)
         reward_check(current)
         current.save()
+        storefront_settings_changed(shop=current.shop)
     return current
 
 
@@ -90,11 +95,13 @@ def reward_delete(*, reward: Reward) -> None:
 
     Raises RewardGone when it was already deleted.
     """
-    deleted = Reward.objects.filter(pk=reward.pk, deleted_at__isnull=True).update(
-        deleted_at=timezone.now()
-    )
-    if not deleted:
-        raise RewardGone(reward.pk)
+    with transaction.atomic():
+        deleted = Reward.objects.filter(pk=reward.pk, deleted_at__isnull=True).update(
+            deleted_at=timezone.now()
+        )
+        if not deleted:
+            raise RewardGone(reward.pk)
+        storefront_settings_changed(shop=reward.shop)
 
 
 def _present(fields: dict) -> dict:

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from loyalty.models import Shop, WidgetSettings
 from loyalty.models.widget import COLORS, WIDGET_TEXTS
+from loyalty.services.storefront_sync import storefront_settings_changed
 
 WIDGET_SETTINGS = (*COLORS, "launcher_position", *WIDGET_TEXTS)
 # WCAG 2.x success criterion 1.4.3, "Contrast (Minimum)", for normal-size text.
@@ -61,6 +62,7 @@ def widget_settings_update(*, shop: Shop, changes: dict[str, Any]) -> WidgetSett
         if errors:
             raise WidgetSettingsInvalid(errors)
         settings.save(update_fields=[*changes, "updated_at"])
+        storefront_settings_changed(shop=shop)
     return settings
 
 
