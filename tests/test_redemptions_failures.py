@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from config.jobs import broker
 from loyalty import tasks
 from loyalty.models import LedgerEntry, Reason, Redemption, RedemptionStatus
 from loyalty.services.redemptions import (
@@ -216,17 +215,33 @@ def test_the_job_tries_once_and_sends_itself_again_at_the_retry_time(client, sho
     assert len(enqueued) == 2
 
 
-def test_sending_a_retry_puts_a_delayed_message_on_the_queue(monkeypatch):
+def test_sending_a_retry_asks_the_broker_for_a_delay_with_a_little_jitter(monkeypatch):
     monkeypatch.setattr(tasks, "start_in_process_runner", lambda: None)
-    broker.flush_all()
+    sent = []
+    monkeypatch.setattr(
+        tasks.deliver_redemption, "send_with_options", lambda **options: sent.append(options)
+    )
 
     tasks.redemption_enqueue(41, at=timezone.now() + timedelta(seconds=20))
+    tasks.redemption_enqueue(42)
 
-    [message] = list(broker.queues["default.DQ"].queue)
-    decoded = tasks.deliver_redemption.message().decode(message)
-    assert decoded.args == (41,)
-    eta_in = decoded.options["eta"] / 1000 - time.time()
-    assert 19 <= eta_in <= 24.5
+    later, now = sent
+    assert later["args"] == (41,)
+    assert 19_000 <= later["delay"] <= 24_000
+    assert now == {"args": (42,), "delay": None}
+
+
+def test_a_broker_that_is_down_leaves_the_redemption_for_the_sweeper(monkeypatch, caplog):
+    monkeypatch.setattr(tasks, "start_in_process_runner", lambda: None)
+
+    def refuse(**options):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(tasks.deliver_redemption, "send_with_options", refuse)
+
+    tasks.redemption_enqueue(43)
+
+    assert "redemption 43 waits for the sweeper" in caplog.text
 
 
 def test_the_sweeper_resends_only_redemptions_whose_message_was_lost(
