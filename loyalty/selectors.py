@@ -13,6 +13,7 @@ from loyalty.models import (
     LedgerEntry,
     Member,
     Order,
+    PrivacyRequest,
     Program,
     Reason,
     Redemption,
@@ -355,3 +356,13 @@ def ledger_export_pages(
     while page := list(entries.filter(id__gt=last_id)[:page_size]):
         yield page
         last_id = page[-1]["id"]
+
+
+PRIVACY_REQUESTS_SHOWN = 200
+
+
+def privacy_requests_recent(
+    *, shop: Shop, limit: int = PRIVACY_REQUESTS_SHOWN
+) -> list[PrivacyRequest]:
+    """The shop's newest customer data requests from Shopify, newest first."""
+    return list(PrivacyRequest.objects.filter(shop=shop).order_by("-received_at", "-id")[:limit])

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from loyalty.models import LedgerEntry, Member, Order, PrivacyRequest, Shop
+from loyalty.models import BuyerFirstOrder, LedgerEntry, Member, Order, PrivacyRequest, Shop
+from loyalty.stats.orders import buyer_key
 
 from .members import member_redact
 
@@ -60,10 +61,26 @@ def customer_data_export(
     )
 
 
-def customer_redact(*, shop: Shop, customer_id: int) -> None:
-    """Erase the customer's personal data; their points stay as anonymous totals."""
-    member_redact(shop=shop, customer_id=customer_id)
-    PrivacyRequest.objects.filter(shop=shop, customer_id=customer_id).delete()
+def customer_redact(
+    *, shop: Shop, customer_id: int, email: str = "", order_ids: tuple[int, ...] = ()
+) -> None:
+    """Erase the customer's personal data; their points and the dashboard's counts stay as
+    anonymous totals.
+
+    The buyer hashes behind the repeat-purchase figures go too: an unsalted hash of an email
+    address can be found again by hashing candidate addresses, so it is personal data.
+    """
+    with transaction.atomic():
+        member_redact(shop=shop, customer_id=customer_id)
+        PrivacyRequest.objects.filter(shop=shop, customer_id=customer_id).delete()
+        buyers = {buyer_key(customer_id=customer_id, email="")}
+        if email.strip():
+            buyers.add(buyer_key(customer_id=None, email=email))
+        BuyerFirstOrder.objects.filter(shop=shop, buyer__in=buyers).delete()
+        their_orders = Order.objects.filter(shop=shop, buyer__in=buyers)
+        if order_ids:
+            their_orders = their_orders | Order.objects.filter(shop=shop, order_id__in=order_ids)
+        their_orders.exclude(buyer="").update(buyer="")
 
 
 def shop_redact(*, shop: Shop) -> None:
