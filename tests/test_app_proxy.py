@@ -109,12 +109,21 @@ def test_one_shops_proxy_never_sees_another_shops_member(client: Client):
     assert (bobs["balance"], bobs["activity"], bobs["codes"]) == (0, [], [])
 
 
-def test_uninstalled_or_unknown_shop_gets_404(client: Client):
+def test_uninstalled_shop_gets_404(client: Client):
     shop = factories.shop()
     shop.uninstalled_at = "2026-11-01T00:00:00Z"
     shop.save()
     assert account(client).status_code == 404
-    assert account(client, shop="nobody.myshopify.com").status_code == 404
+
+
+def test_a_shop_whose_first_webhook_has_not_come_yet_answers_zeros_and_no_rewards(
+    client: Client,
+):
+    answer = account(client, shop="newcomer.myshopify.com").json()
+    assert (answer["guest"], answer["balance"], answer["pending"]) == (False, 0, 0)
+    assert (answer["rewards"], answer["codes"], answer["activity"]) == ([], [], [])
+    assert answer["ways_to_earn"] == [{"key": "purchase", "points_per_unit": "1"}]
+    assert answer["currency"] == "USD"
 
 
 def test_the_account_answer_has_every_key_for_a_member(client: Client):
