@@ -292,3 +292,24 @@ def test_the_database_refuses_a_variable_reward_without_whole_steps(shopify):
         )
     with pytest.raises(RewardInvalid):
         reward(shop, "free_shipping", variable=True)
+
+
+def test_a_data_request_lists_the_codes_and_a_shop_redact_erases_them(client, shopify):
+    from loyalty.services.privacy import customer_data_export, shop_redact
+
+    shop = install()
+    member_with(shop, 700)
+    five_off = reward(shop, points_cost=500)
+    code = redeem(client, {"reward_id": five_off.pk}).json()["code"]
+
+    export = customer_data_export(shop=shop, customer_id=1001, shopify_request_id=None).export
+    shop_redact(shop=shop)
+
+    [listed] = export["redemptions"]
+    assert (listed["code"], listed["points"], listed["value"], listed["status"]) == (
+        code,
+        500,
+        "5.00",
+        "ready",
+    )
+    assert not Redemption.objects.exists()
