@@ -107,3 +107,21 @@ def test_the_refuse_knob_answers_user_errors_for_the_next_mutations_only(shopify
     assert refused["userErrors"][0]["message"] == "Refused by the stand-in (refuse_count)"
     assert made["userErrors"] == []
     assert len(shopify.state.discounts) == 1
+
+
+def test_store_credit_needs_an_owner_shopify_knows(shopify):
+    from loyalty.shopify.discounts import STORE_CREDIT
+
+    shop = install()
+    credit = {"creditAmount": {"amount": "5.00", "currencyCode": "USD"}}
+
+    bad = admin_graphql(shop, STORE_CREDIT, {"owner": "1001", "credit": credit})
+    good = admin_graphql(
+        shop, STORE_CREDIT, {"owner": "gid://shopify/Customer/1001", "credit": credit}
+    )
+
+    assert bad["storeCreditAccountCredit"]["userErrors"][0]["code"] == "OWNER_NOT_FOUND"
+    assert good["storeCreditAccountCredit"]["storeCreditAccountTransaction"]["amount"] == {
+        "amount": "5.00",
+        "currencyCode": "USD",
+    }
