@@ -60,10 +60,11 @@ def resend_stale_imports() -> None:
 @dramatiq.actor(broker=broker, max_retries=3, min_backoff=5000)
 def deliver_redemption(redemption_id: int) -> None:
     # One try per message; a try Shopify may answer later sends the next message itself,
-    # at the redemption's retry_at. Dramatiq's own retries only cover a crash (database
-    # gone): the claim lets no two tries overlap.
-    redemption = redemption_deliver(redemption_id=redemption_id)
-    if redemption.status == RedemptionStatus.PENDING and redemption.retry_at is not None:
+    # at the redemption's retry_at. A message that did not try (a duplicate, or one early)
+    # sends nothing, so one chain of messages goes on. Dramatiq's own retries only cover a
+    # crash (database gone).
+    redemption, tried = redemption_deliver(redemption_id=redemption_id)
+    if tried and redemption.status == RedemptionStatus.PENDING:
         redemption_enqueue(redemption_id, at=redemption.retry_at)
 
 

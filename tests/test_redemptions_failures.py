@@ -189,11 +189,13 @@ def test_a_try_already_under_way_is_not_started_twice(client, shopify, enqueued)
     knobs(shopify, fail_status=503, fail_count=1)
     pending = Redemption.objects.get(pk=redeem(client, {"reward_id": five_off.pk}).json()["id"])
     now = timezone.now()
-    Redemption.objects.filter(pk=pending.pk).update(claimed_until=now + timedelta(seconds=60))
+    Redemption.objects.filter(pk=pending.pk).update(
+        retry_at=now, claimed_until=now + timedelta(seconds=60)
+    )
 
-    untouched = redemption_deliver(redemption_id=pending.pk, now=now)
+    untouched, tried = redemption_deliver(redemption_id=pending.pk, now=now)
 
-    assert (untouched.status, untouched.attempts) == (RedemptionStatus.PENDING, 1)
+    assert (untouched.status, untouched.attempts, tried) == (RedemptionStatus.PENDING, 1, False)
     assert discounts(shopify) == []
 
 
@@ -210,6 +212,11 @@ def test_the_job_tries_once_and_sends_itself_again_at_the_retry_time(client, sho
     after = Redemption.objects.get(pk=pending_id)
     assert after.status == RedemptionStatus.PENDING and after.attempts == 2
     assert enqueued[-1] == (pending_id, after.retry_at)
+    # A second message for it (the sweeper's, say) before it is due: no try, no message.
+    tasks.deliver_redemption(pending_id)
+    assert Redemption.objects.get(pk=pending_id).attempts == 2
+    assert len(enqueued) == 2
+    Redemption.objects.filter(pk=pending_id).update(retry_at=timezone.now())
     tasks.deliver_redemption(pending_id)
     assert Redemption.objects.get(pk=pending_id).status == RedemptionStatus.READY
     assert len(enqueued) == 2

@@ -88,7 +88,7 @@ def redemptions(request: HttpRequest) -> HttpResponse:
     except RedemptionRefused as exc:
         status = 409 if isinstance(exc, NotEnoughPoints | NegativeBalance) else 422
         return _error(status, str(exc), exc.code)
-    redemption = redemption_deliver(
+    redemption, _ = redemption_deliver(
         redemption_id=redemption.pk, timeout=settings.REDEMPTION_SHOPIFY_TIMEOUT
     )
     if redemption.status == RedemptionStatus.PENDING:

@@ -176,17 +176,20 @@ def redemption_deliver(
     redemption_id: int,
     timeout: float | None = None,
     now: datetime | None = None,
-) -> Redemption:
+) -> tuple[Redemption, bool]:
     """One try at making a pending redemption's discount (or store credit) at Shopify.
 
-    Answers the redemption as it is afterwards: ready (made), failed (Shopify refused, or
-    this was the last try; the points are back), or still pending (try again at
-    `retry_at`). A redemption another worker is trying right now, or that is no longer
-    pending, is answered untouched.
+    Answers the redemption as it is afterwards, and whether this call tried: ready (made),
+    failed (Shopify refused, or this was the last try; the points are back), or still
+    pending (try again at `retry_at`). A redemption that is not due yet, that another
+    worker is trying right now, or that is no longer pending is answered untouched (False):
+    a second job message for one redemption never tries early or twice.
     """
     now = now or timezone.now()
     claimed = (
-        Redemption.objects.filter(pk=redemption_id, status=RedemptionStatus.PENDING)
+        Redemption.objects.filter(
+            pk=redemption_id, status=RedemptionStatus.PENDING, retry_at__lte=now
+        )
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .update(
             claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
@@ -196,18 +199,16 @@ def redemption_deliver(
     )
     redemption = Redemption.objects.select_related("shop", "member", "reward").get(pk=redemption_id)
     if not claimed:
-        return redemption
+        return redemption, False
     try:
         shopify_id = grant_make(redemption.shop, _grant(redemption, now), timeout=timeout)
     except GrantRefused as exc:
         logger.warning("Shopify refused redemption %s: %s", redemption.pk, exc)
-        return _fail(redemption, why=f"Shopify refused the reward: {exc}")
+        return _fail(redemption, why=f"Shopify refused the reward: {exc}"), True
     except GrantUnavailable as exc:
         if redemption.attempts >= MAX_ATTEMPTS:
-            return _fail(
-                redemption,
-                why=f"Shopify could not be reached in {redemption.attempts} tries: {exc}",
-            )
+            why = f"Shopify could not be reached in {redemption.attempts} tries: {exc}"
+            return _fail(redemption, why=why), True
         redemption.retry_at = now + retry_delay(redemption.attempts)
         redemption.last_error = str(exc)[:2000]
         redemption.claimed_until = None
@@ -217,8 +218,8 @@ def redemption_deliver(
             claimed_until=None,
             updated_at=now,
         )
-        return redemption
-    return _ready(redemption, shopify_id=shopify_id, now=now)
+        return redemption, True
+    return _ready(redemption, shopify_id=shopify_id, now=now), True
 
 
 def retry_delay(attempts: int) -> timedelta:
