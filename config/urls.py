@@ -21,6 +21,7 @@ from loyalty.admin import program as admin_program
 from loyalty.admin import rewards as admin_rewards
 from loyalty.admin import stats as admin_stats
 from loyalty.admin import widget as admin_widget
+from loyalty.admin.openapi import openapi_json
 
 urlpatterns = [
     path("", pages_dashboard.dashboard, name="home"),
@@ -35,6 +36,7 @@ urlpatterns = [
     path("auth/install", install.install, name="auth-install"),
     path("auth/callback", install.callback, name="auth-callback"),
     path("api/shop", api.shop_summary, name="api-shop"),
+    path("api/admin/openapi.json", openapi_json, name="admin-openapi"),
     path("api/admin/privacy-requests", privacy.privacy_requests, name="privacy-requests"),
     path(
         "api/admin/privacy-requests/<int:request_id>/export",

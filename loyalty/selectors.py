@@ -266,6 +266,9 @@ def members_search(
     """
     members = Member.objects.filter(shop=shop)
     q = q.strip()
+    if "\x00" in q:
+        # No stored email or name holds a NUL, and PostgreSQL refuses one as a parameter.
+        return [], False
     if q:
         prefix = q.lower()
         matches = (
@@ -296,6 +299,11 @@ def member_find(*, shop: Shop, customer_id: int) -> Member | None:
     if not 0 < customer_id <= _LARGEST_ID:
         return None
     return Member.objects.filter(shop=shop, customer_id=customer_id).first()
+
+
+def member_tier_name(*, member: Member) -> str | None:
+    """The name of the member's VIP tier; None below the lowest tier or when the shop has none."""
+    return member.tier.name if member.tier_id is not None else None
 
 
 def member_entries(*, member: Member, limit: int = MEMBER_ENTRIES_SHOWN) -> list[LedgerEntry]:

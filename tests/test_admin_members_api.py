@@ -314,3 +314,14 @@ def test_edge_inputs_get_clear_errors_not_500s(client, shops):
     )
     assert too_much.status_code == 400 and "points" in too_much.json()["errors"]
     assert Member.objects.get(pk=someone.pk).balance == LARGEST_BALANCE - 10
+
+
+def test_a_search_holding_a_nul_is_a_400_naming_q(client, shops):
+    """PostgreSQL refuses a NUL even in a query's parameters: the search must not send one."""
+    alice, _ = shops
+    member(alice, 1001, "ada@example.com")
+
+    answer = client.get("/api/admin/members", {"q": "ada\x00"}, headers=as_merchant())
+
+    assert answer.status_code == 400
+    assert answer.json() == {"errors": {"q": ["Remove the NUL character."]}}

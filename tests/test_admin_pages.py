@@ -5,10 +5,10 @@ import re
 import pytest
 
 from loyalty import selectors
-from loyalty.models import Member, Reward
+from loyalty.models import Member, Reward, Tier
 from loyalty.services.ledger import points_record
 from loyalty.services.members import member_adjust
-from tests.shopify_signing import ALICE, BOB, session_token
+from tests.shopify_signing import ALICE, BOB, as_merchant, session_token
 from tests.test_embedded_admin import admin_load, csp_for, installed_shop
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +89,18 @@ def test_members_page_searches_and_says_when_nothing_matches(client, shops):
     assert 'id="members"' not in nothing
 
 
+def test_members_page_search_holding_a_nul_finds_no_one(client, shops):
+    """No stored email or name can hold a NUL, and PostgreSQL refuses one in a query."""
+    alice, _ = shops
+    member(alice, 1001, "ada@example.com", "Ada", "Lovelace")
+
+    response = page(client, "/members", q="ada\x00")
+
+    assert response.status_code == 200
+    assert "No member matches" in response.content.decode()
+    assert selectors.members_search(shop=alice, q="\x00") == ([], False)
+
+
 def test_members_page_continues_with_a_next_link(client, shops):
     alice, _ = shops
     page_size = selectors.MEMBERS_PAGE_SIZE
@@ -138,6 +150,25 @@ def test_member_page_shows_balance_pending_and_history_newest_first(client, shop
     )
     assert "Points for an order · order 5001" in rows(html, "history")[1]
     assert 'action="/api/admin/members/1001/adjustments"' in html
+
+
+def test_member_page_names_the_members_tier_as_the_api_does(client, shops):
+    alice, _ = shops
+    silver = Tier.objects.create(shop=alice, name="Silver", threshold=500, multiplier="1.25")
+    gold = Tier.objects.create(shop=alice, name="Gold <b>", threshold=2000, multiplier="1.5")
+    ada = member(alice, 1001, "ada@example.com", "Ada", "Lovelace")
+    member(alice, 1002, "grace@example.com", "Grace", "Hopper")
+    Member.objects.filter(pk=ada.pk).update(tier=gold)
+
+    html = page(client, "/members/1001").content.decode()
+    api = client.get("/api/admin/members/1001", headers=as_merchant(ALICE)).json()
+
+    # The merchant's own text, escaped, never markup.
+    assert re.search(r'id="member-tier">Gold &lt;b&gt;<', html)
+    assert api["tier"] == "Gold <b>"
+    assert re.search(r'id="member-tier">No tier<', page(client, "/members/1002").content.decode())
+    Member.objects.filter(pk=ada.pk).update(tier=silver)
+    assert re.search(r'id="member-tier">Silver<', page(client, "/members/1001").content.decode())
 
 
 def test_another_shops_member_or_reward_is_not_found(client, shops):
@@ -196,3 +227,30 @@ def test_reward_page_fills_the_form_with_the_reward(client, shops):
     assert "<title>5.00 EUR off · Rewards · Perennial</title>" in html
     assert re.search(r'name="minimum_subtotal"[^>]*value="40.00"', html)
     assert f'action="/api/admin/rewards/{reward.pk}"' in html
+
+
+def test_shopper_and_merchant_text_is_shown_as_text_never_as_markup(client, shops):
+    """Names come from Shopify's customers, reasons and reward names from staff: each page
+    escapes them, in text and in attributes (the title bar, the delete confirmation)."""
+    alice, _ = shops
+    attack = '"><img src=x onerror=alert(1)>'
+    ada = member(alice, 1001, f"ada{attack}@example.com", f"Ada{attack}", "<script>x</script>")
+    member_adjust(member=ada, points=5, reason=f"Goodwill{attack}", actor="42", key="k1")
+    reward = Reward.objects.create(
+        shop=alice, kind="free_shipping", points_cost=300, name=f"Ship{attack}"
+    )
+
+    pages = [
+        page(client, "/members").content.decode(),
+        page(client, "/members", q="ada").content.decode(),
+        page(client, "/members/1001").content.decode(),
+        page(client, "/rewards").content.decode(),
+        page(client, f"/rewards/{reward.pk}").content.decode(),
+    ]
+
+    for html in pages:
+        assert "<img src=x" not in html
+        assert "<script>x</script>" not in html
+        assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert 'title="Ada&quot;&gt;&lt;img src=x onerror=alert(1)&gt; &lt;script&gt;' in pages[2]
+    assert 'data-confirm="Delete Ship&quot;&gt;&lt;img src=x' in pages[4]

@@ -1,10 +1,11 @@
 """VIP tiers in the program API: a PUT of `tiers` replaces the list in one transaction."""
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from loyalty.models import Member, Tier
 from tests import factories
+from tests.conftest import needs_postgres
 from tests.shopify_signing import ALICE, BOB, as_merchant
 from tests.test_admin_program_api import DEFAULTS, change, read
 from tests.test_embedded_admin import installed_shop
@@ -209,3 +210,23 @@ def test_a_members_detail_names_their_tier(client, shops):
     # A tier that goes leaves its members without one.
     change(client, {"tiers": [SILVER]})
     assert detail(1001).json()["tier"] is None
+
+
+@needs_postgres
+def test_names_the_database_folds_together_are_a_400_not_a_500(client, shops):
+    """Python's casefold keeps "İ" and "i" apart, PostgreSQL's lower() does not: the database's
+    unique name is the last word, and its refusal is an error the merchant can act on."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT lower(%s) = lower(%s)", ["İ", "i"])
+        if not cursor.fetchone()[0]:
+            pytest.skip("this database's collation keeps İ and i apart")
+    change(client, {"tiers": [SILVER]})
+
+    for tiers in (
+        [{"name": "İ", "threshold": 0, "multiplier": "1"}, {**SILVER, "name": "i"}],
+        [{**SILVER, "name": "i"}, {"name": "İ", "threshold": 900, "multiplier": "2"}],
+    ):
+        response = change(client, {"tiers": tiers, "hold_days": 5})
+        assert response.status_code == 400, response.content
+        assert list(response.json()["errors"]) == ["tiers"]
+        assert read(client) == DEFAULTS | {"tiers": [SILVER]}

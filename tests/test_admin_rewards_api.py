@@ -96,6 +96,26 @@ def test_each_kind_is_created_with_normalised_values(client, shops):
     assert saved.shop == shops[0]
 
 
+def test_amounts_written_with_a_long_tail_of_zeros_are_stored_to_the_cent(client, shops):
+    """PostgreSQL's numeric takes at most 16,383 digits after the point: "5.000…0" and
+    "0e-1000000" are exact amounts, stored as 5.00 and 0.00, never sent as written."""
+    body = {
+        "kind": "amount_off",
+        "points_cost": 500,
+        "value": "5." + "0" * 20_000,
+        "minimum_subtotal": "0e-1000000",
+    }
+    reward = made(client, body)
+    assert (reward["value"], reward["minimum_subtotal"]) == ("5.00", "0.00")
+    saved = Reward.objects.get(pk=reward["id"])
+    assert (saved.value, saved.minimum_subtotal) == (Decimal("5.00"), Decimal("0.00"))
+    # A JSON number too.
+    raw = '{"kind": "store_credit", "points_cost": 100, "value": 7.5' + "0" * 20_000 + "}"
+    assert made(client, raw)["value"] == "7.50"
+    # Minus zero is zero.
+    assert made(client, {**body, "minimum_subtotal": "-0"})["minimum_subtotal"] == "0.00"
+
+
 def test_the_catalogue_is_ordered_by_points_cost_then_id(client, shops):
     dear = made(client, {"kind": "amount_off", "points_cost": 900, "value": "9"})
     cheap = made(client, {"kind": "free_shipping", "points_cost": 100})

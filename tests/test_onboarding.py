@@ -290,3 +290,6 @@ def test_only_this_apps_block_of_that_handle_counts():
 def test_settings_data_that_is_not_json_is_unreadable():
     with pytest.raises(ThemeUnreadable):
         embed_enabled_in("{'current': }")
+    # Nested past what the parser can go: unreadable too, so the checklist says unchecked.
+    with pytest.raises(ThemeUnreadable):
+        embed_enabled_in('{"current": ' + "[" * 100_000 + "]" * 100_000 + "}")

@@ -7,14 +7,68 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.openapi import Response, api_operation, errors, query
 
 from .models import Delivery, Status
 from .processing import delivery_replay
 from .tasks import delivery_enqueue
 
 DELIVERIES_SHOWN = 100
+# What `_delivery` answers.
+DELIVERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "id",
+        "topic",
+        "status",
+        "attempts",
+        "last_error",
+        "received_at",
+        "next_attempt_at",
+    ],
+    "properties": {
+        "id": {"type": "integer", "minimum": 0},
+        "topic": {"type": "string", "description": "Shopify's webhook topic, e.g. orders/paid."},
+        "status": {"enum": list(Status.values)},
+        "attempts": {"type": "integer", "minimum": 0},
+        "last_error": {"type": "string", "description": "The error's last line; else empty."},
+        "received_at": {"type": "string", "format": "date-time"},
+        "next_attempt_at": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "When the sweeper retries it; null when not scheduled.",
+        },
+    },
+}
 
 
+@api_operation(
+    "GET",
+    summary="Webhook deliveries",
+    description=f"The shop's {DELIVERIES_SHOWN} newest deliveries in one state, newest first.",
+    parameters=(
+        query("status", {"enum": list(Status.values), "default": Status.FAILED}, "The state."),
+    ),
+    responses={
+        200: Response(
+            "The deliveries.",
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["deliveries"],
+                "properties": {
+                    "deliveries": {
+                        "type": "array",
+                        "items": DELIVERY,
+                        "maxItems": DELIVERIES_SHOWN,
+                    }
+                },
+            },
+        ),
+        400: errors("A status that is not one of the states (named `status`)."),
+    },
+)
 @require_GET
 @embedded_api_view
 def deliveries(request: HttpRequest) -> JsonResponse:
@@ -30,6 +84,17 @@ def deliveries(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"deliveries": [_delivery(delivery) for delivery in found]})
 
 
+@api_operation(
+    "POST",
+    summary="Replay a webhook delivery",
+    description="Sends it to the workers to be processed again.",
+    path_parameters={"delivery_id": "The delivery's id."},
+    responses={
+        202: Response("The delivery, now received.", DELIVERY),
+        404: errors("This shop has no such delivery."),
+        409: errors("The delivery was already processed (named `status`)."),
+    },
+)
 @require_POST
 @embedded_api_view
 def delivery_replay_request(request: HttpRequest, delivery_id: int) -> JsonResponse:

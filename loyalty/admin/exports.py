@@ -16,7 +16,9 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from loyalty import selectors
+from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.openapi import Response, api_operation, errors, query
 from loyalty.models import Member, Shop
 
 MEMBERS_HEADER = [
@@ -51,6 +53,19 @@ _UNREADABLE = (
 )
 
 
+@api_operation(
+    "GET",
+    summary="Export members as CSV",
+    description=f"Columns: {','.join(MEMBERS_HEADER)}; in member id order, streamed.",
+    responses={
+        200: Response(
+            "The CSV file, as an attachment.",
+            schemas.CSV_FILE,
+            media_type="text/csv",
+            headers=schemas.attachment("members"),
+        )
+    },
+)
 @require_GET
 @embedded_api_view
 def members_csv(request: HttpRequest) -> HttpResponse:
@@ -60,6 +75,32 @@ def members_csv(request: HttpRequest) -> HttpResponse:
     return _csv_response(MEMBERS_HEADER, rows, _filename(request.shop, "members"))
 
 
+@api_operation(
+    "GET",
+    summary="Export the ledger as CSV",
+    description=(
+        f"Columns: {','.join(LEDGER_HEADER)}; the entries made from `from` up to `to`, in "
+        "entry id order, streamed."
+    ),
+    parameters=(
+        query(
+            "from",
+            {"type": "string"},
+            "A date (2026-03-01, midnight UTC) or ISO 8601 datetime (UTC without an offset); "
+            f"{DEFAULT_LEDGER_DAYS} days before `to` when not given.",
+        ),
+        query("to", {"type": "string"}, "Excluded; like `from`, and now when not given."),
+    ),
+    responses={
+        200: Response(
+            "The CSV file, as an attachment.",
+            schemas.CSV_FILE,
+            media_type="text/csv",
+            headers=schemas.attachment("ledger"),
+        ),
+        400: errors("A `from` or `to` that is not a date or datetime, or `from` after `to`."),
+    },
+)
 @require_GET
 @embedded_api_view
 def ledger_csv(request: HttpRequest) -> HttpResponse:

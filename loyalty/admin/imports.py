@@ -4,10 +4,13 @@ from functools import partial
 
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.http import require_GET, require_POST
 
 from loyalty import tasks
+from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.openapi import RequestBody, Response, api_operation, errors
 from loyalty.models import MemberImport
 from loyalty.services.imports import LARGEST_FILE_BYTES, ImportFileError, member_import_create
 
@@ -17,6 +20,33 @@ SEND_A_FILE = (
 )
 
 
+@api_operation(
+    "POST",
+    summary="Import members with starting balances",
+    description=(
+        "Stores the CSV and answers at once; a background job imports it row by row. At most "
+        "10 MB and 200,000 members; the first line must be exactly "
+        "customer_id,email,first_name,last_name,points."
+    ),
+    request_body=RequestBody(
+        "The CSV file (UTF-8).",
+        {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                },
+                "encoding": {"file": {"contentType": "text/csv"}},
+            },
+            "text/csv": {"schema": schemas.CSV_FILE},
+        },
+    ),
+    responses={
+        202: Response("The import is queued; follow it by its id.", schemas.IMPORT_STARTED),
+        400: errors("No file, too large, not UTF-8, or another header (named `file`)."),
+    },
+)
 @require_POST
 @embedded_api_view
 def member_imports(request: HttpRequest) -> JsonResponse:
@@ -37,6 +67,15 @@ def member_imports(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"id": member_import.pk}, status=202)
 
 
+@api_operation(
+    "GET",
+    summary="An import's progress",
+    path_parameters={"import_id": "The id the upload answered."},
+    responses={
+        200: Response("How far the import has got.", schemas.IMPORT),
+        404: errors("This shop has no such import."),
+    },
+)
 @require_GET
 @embedded_api_view
 def member_import(request: HttpRequest, import_id: int) -> JsonResponse:
@@ -64,7 +103,11 @@ def member_import(request: HttpRequest, import_id: int) -> JsonResponse:
 def _uploaded_csv(request: HttpRequest) -> bytes | None:
     """The uploaded file's bytes (at most one byte over the limit), or None without one."""
     if request.content_type == "multipart/form-data":
-        upload = request.FILES.get("file")
+        try:
+            upload = request.FILES.get("file")
+        except MultiPartParserError:
+            # No boundary, or a body that is not multipart: as good as no file.
+            return None
         return upload.read(LARGEST_FILE_BYTES + 1) if upload is not None else None
     if request.content_type in ("text/csv", "text/plain"):
         return request.read(LARGEST_FILE_BYTES + 1)

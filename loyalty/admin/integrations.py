@@ -4,7 +4,9 @@ URL each review source sends to."""
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
+from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.openapi import Response, api_operation
 from loyalty.services.integrations import (
     REVIEW_SOURCES,
     integration_secret_for,
@@ -13,6 +15,12 @@ from loyalty.services.integrations import (
 )
 
 
+@api_operation(
+    "GET",
+    summary="The integration secret and review sources",
+    description="The secret review apps sign with (made on first read), and each source's URL.",
+    responses={200: Response("The shop's integrations.", schemas.INTEGRATIONS)},
+)
 @require_GET
 @embedded_api_view
 def integrations(request: HttpRequest) -> JsonResponse:
@@ -20,6 +28,12 @@ def integrations(request: HttpRequest) -> JsonResponse:
     return JsonResponse(_integrations(integration_secret_for(shop=request.shop)))
 
 
+@api_operation(
+    "POST",
+    summary="Replace the integration secret",
+    description="Only the new secret is valid from now on: paste it into each review app.",
+    responses={200: Response("The integrations with the new secret.", schemas.INTEGRATIONS)},
+)
 @require_POST
 @embedded_api_view
 def rotate_secret(request: HttpRequest) -> JsonResponse:

@@ -2,14 +2,16 @@
 
 import base64
 import binascii
-import json
 import uuid
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from loyalty import selectors
+from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.json_bodies import json_object
+from loyalty.admin.openapi import Response, api_operation, errors, header, json_request, query
 from loyalty.admin.text_fields import unstorable_character
 from loyalty.models import LedgerEntry, Member
 from loyalty.services.ledger import BalanceOutOfRange
@@ -21,27 +23,55 @@ LONGEST_REASON = 500
 LONGEST_IDEMPOTENCY_KEY = 150
 
 
+@api_operation(
+    "GET",
+    summary="Search members",
+    description=(
+        "By email, first or last name prefix (ignoring case; two words match a first and a "
+        "last name), or, when `q` is all digits, the exact customer id. Without `q`, every "
+        "member. In member id order (when they joined), 50 to a page."
+    ),
+    parameters=(
+        query("q", {"type": "string"}, "What to search for."),
+        query("cursor", {"type": "string"}, "The `next_cursor` of the page before."),
+    ),
+    responses={
+        200: Response("A page of members.", schemas.MEMBERS_PAGE),
+        400: errors("A cursor the API did not give out (named `cursor`)."),
+    },
+)
 @require_GET
 @embedded_api_view
 def members(request: HttpRequest) -> JsonResponse:
     """`?q=` searches by email, name or customer id; `?cursor=` continues a listing."""
+    q = request.GET.get("q", "")
+    if problem := unstorable_character(q):
+        return _errors({"q": [problem]})
     cursor = request.GET.get("cursor", "")
     after_id = None
     if cursor:
-        after_id = _cursor_position(cursor)
+        after_id = member_cursor_position(cursor)
         if after_id is None:
             return _errors({"cursor": ["This cursor is not one this API gave out; start over."]})
-    page, more = selectors.members_search(
-        shop=request.shop, q=request.GET.get("q", ""), after_id=after_id
-    )
+    page, more = selectors.members_search(shop=request.shop, q=q, after_id=after_id)
     return JsonResponse(
         {
             "members": [_member(member) for member in page],
-            "next_cursor": _cursor(page[-1].pk) if more else None,
+            "next_cursor": member_cursor(page[-1].pk) if more else None,
         }
     )
 
 
+@api_operation(
+    "GET",
+    summary="A member and their history",
+    description="The member with their 100 newest ledger entries, newest first.",
+    path_parameters={"customer_id": "The member's Shopify customer id."},
+    responses={
+        200: Response("The member.", schemas.MEMBER_WITH_ENTRIES),
+        404: errors("This shop has no member with that customer id."),
+    },
+)
 @require_GET
 @embedded_api_view
 def member(request: HttpRequest, customer_id: int) -> JsonResponse:
@@ -52,13 +82,35 @@ def member(request: HttpRequest, customer_id: int) -> JsonResponse:
     return JsonResponse(
         {
             **_member(found),
-            # The VIP tier's name; null below the lowest tier or when the shop has none.
-            "tier": found.tier.name if found.tier_id is not None else None,
+            "tier": selectors.member_tier_name(member=found),
             "entries": [_entry(entry) for entry in entries],
         }
     )
 
 
+@api_operation(
+    "POST",
+    summary="Adjust a member's points",
+    description=(
+        "Add or take points by hand, with a reason the member's history shows; the entry "
+        "records the session token's staff member (`sub`)."
+    ),
+    path_parameters={"customer_id": "The member's Shopify customer id."},
+    parameters=(
+        header(
+            "Idempotency-Key",
+            {"type": "string", "maxLength": schemas.LONGEST_IDEMPOTENCY_KEY},
+            "The same key for the same member answers the first request's entry and adds "
+            "nothing (one per submitted form).",
+        ),
+    ),
+    request_body=json_request("The change and why.", schemas.ADJUSTMENT),
+    responses={
+        201: Response("The entry made, and the member's points after it.", schemas.ADJUSTED),
+        400: errors("Named `points`, `reason`, `Idempotency-Key`, or `body` (not an object)."),
+        404: errors("This shop has no member with that customer id."),
+    },
+)
 @require_POST
 @embedded_api_view
 def member_adjustments(request: HttpRequest, customer_id: int) -> JsonResponse:
@@ -74,11 +126,8 @@ def member_adjustments(request: HttpRequest, customer_id: int) -> JsonResponse:
         return _errors(
             {"Idempotency-Key": [f"Use a key of at most {LONGEST_IDEMPOTENCY_KEY} characters."]}
         )
-    try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return _errors({"body": ["Send a JSON object with points and reason."]})
-    if not isinstance(body, dict):
+    body = json_object(request.body)
+    if body is None:
         return _errors({"body": ["Send a JSON object with points and reason."]})
     errors = _adjustment_errors(body)
     if errors:
@@ -151,11 +200,12 @@ def _entry(entry: LedgerEntry) -> dict:
     }
 
 
-def _cursor(member_id: int) -> str:
+def member_cursor(member_id: int) -> str:
+    """The opaque cursor that continues a listing after the member with this id."""
     return base64.urlsafe_b64encode(f"m{member_id}".encode()).decode().rstrip("=")
 
 
-def _cursor_position(cursor: str) -> int | None:
+def member_cursor_position(cursor: str) -> int | None:
     """The member id a cursor points after; None for a cursor this API did not make."""
     try:
         decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()

@@ -16,7 +16,7 @@ from loyalty import selectors
 from loyalty.admin import members as members_api
 from loyalty.admin import rewards as rewards_api
 from loyalty.admin.auth import embedded_document_view
-from loyalty.admin.views import _scripts
+from loyalty.admin.views import page_scripts
 from loyalty.models import RewardKind
 
 
@@ -26,7 +26,7 @@ def members(request: HttpRequest) -> HttpResponse:
     """Search by email or name prefix, or exact customer id; a page at a time."""
     q = request.GET.get("q", "").strip()
     cursor = request.GET.get("cursor", "")
-    after_id = members_api._cursor_position(cursor) if cursor else None
+    after_id = members_api.member_cursor_position(cursor) if cursor else None
     if cursor and after_id is None:
         # A mangled "Next" link: start the listing over rather than fail.
         return _page(request, "admin/members.html", {"q": q, "cursor_lost": True, "found": []})
@@ -34,7 +34,7 @@ def members(request: HttpRequest) -> HttpResponse:
     next_url = None
     if more:
         next_url = _page_url(
-            request, "members-page", {"q": q, "cursor": members_api._cursor(found[-1].pk)}
+            request, "members-page", {"q": q, "cursor": members_api.member_cursor(found[-1].pk)}
         )
     return _page(
         request,
@@ -62,8 +62,7 @@ def member(request: HttpRequest, customer_id: int) -> HttpResponse:
             "member": found,
             "entries": selectors.member_entries(member=found),
             "entries_shown": selectors.MEMBER_ENTRIES_SHOWN,
-            # Tiers are not built yet: every member is in none.
-            "tier": None,
+            "tier": selectors.member_tier_name(member=found),
             "largest_adjustment": f"{members_api.LARGEST_ADJUSTMENT:,}",
             "members_url": _page_url(request, "members-page"),
         },
@@ -76,7 +75,7 @@ def rewards(request: HttpRequest) -> HttpResponse:
     """The catalogue, cheapest first, with the form that adds a reward."""
     currency = request.shop.currency
     catalogue = [
-        (reward, rewards_api._reward(reward, currency))
+        (reward, rewards_api.reward_document(reward, currency))
         for reward in selectors.rewards_catalogue(shop=request.shop)
     ]
     return _page(
@@ -106,7 +105,7 @@ def reward(request: HttpRequest, reward_id: int) -> HttpResponse:
             {"reward_id": reward_id, "rewards_url": rewards_url},
             status=404,
         )
-    shown = rewards_api._reward(found, request.shop.currency)
+    shown = rewards_api.reward_document(found, request.shop.currency)
     return _page(
         request,
         "admin/rewards_detail.html",
@@ -122,7 +121,11 @@ def reward(request: HttpRequest, reward_id: int) -> HttpResponse:
 
 
 def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
-    shell = {"shop": request.shop, "embed_query": urlencode(_embed_params(request)), **_scripts()}
+    shell = {
+        "shop": request.shop,
+        "embed_query": urlencode(_embed_params(request)),
+        **page_scripts(),
+    }
     return render(request, template, {**shell, **context}, status=status)
 
 

@@ -1,13 +1,15 @@
 """The loyalty program's settings in the embedded admin's JSON API, and their live preview."""
 
-import json
 from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.json_bodies import json_object
+from loyalty.admin.openapi import Response, api_operation, errors, json_request
 from loyalty.admin.program_fields import plain_decimal, program_changes
 from loyalty.earning.orders import MAX_AMOUNT
 from loyalty.models import Program, RewardKind, Shop
@@ -27,6 +29,25 @@ ORDER_FIELDS = ("subtotal", "source")
 PREVIEW_FIELDS = ("program", "order")
 
 
+@api_operation(
+    "GET",
+    summary="The loyalty program",
+    description="How the shop's members earn; the defaults until the shop changes them.",
+    responses={200: Response("The program.", schemas.PROGRAM)},
+)
+@api_operation(
+    "PUT",
+    summary="Change the loyalty program",
+    description=(
+        "Changes the keys sent and answers the whole program; nothing changes when any key "
+        "is at fault. Orders already paid keep the points they earned."
+    ),
+    request_body=json_request("The settings to change.", schemas.PROGRAM_CHANGES),
+    responses={
+        200: Response("The program after the change.", schemas.PROGRAM),
+        400: errors("Each key at fault, an unknown key under its own name, or `body`."),
+    },
+)
 @require_http_methods(["GET", "PUT"])
 @embedded_api_view
 def program(request: HttpRequest) -> JsonResponse:
@@ -46,6 +67,23 @@ def program(request: HttpRequest) -> JsonResponse:
     return JsonResponse(_program(request.shop, saved))
 
 
+@api_operation(
+    "POST",
+    summary="Preview what an order earns",
+    description=(
+        "Points an example order earns under the saved program with the unsaved changes "
+        "applied, for a member without a tier and for each tier; saves nothing."
+    ),
+    request_body=json_request(
+        "The example order and the unsaved changes.", schemas.PREVIEW_REQUEST
+    ),
+    responses={
+        200: Response("What the order earns.", schemas.PREVIEW),
+        400: errors(
+            "Each key at fault by its path (`program.hold_days`, `order.subtotal`), or `body`."
+        ),
+    },
+)
 @require_POST
 @embedded_api_view
 def preview(request: HttpRequest) -> JsonResponse:
@@ -107,12 +145,8 @@ def _example_order(sent: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
 
 
 def _json_object(body: bytes) -> dict | None:
-    try:
-        # Decimals, not floats: 2.675 must stay 2.675.
-        document = json.loads(body, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return document if isinstance(document, dict) else None
+    # Decimals, not floats: 2.675 must stay 2.675.
+    return json_object(body, parse_float=Decimal)
 
 
 def _decimal_text(number: Decimal) -> str:

@@ -13,6 +13,7 @@ from loyalty.models import RewardKind
 HIGHEST_POINTS_COST = 10_000_000
 # The value and minimum subtotal columns hold 12 digits, 2 of them after the point.
 AMOUNT_LIMIT = Decimal("10000000000")
+CENT = Decimal("0.01")
 LONGEST_NAME = 100
 LONGEST_EXPIRY_DAYS = 3650
 
@@ -69,9 +70,12 @@ def _amount(sent) -> tuple[Decimal | None, str]:
         return None, "Enter 0 or more."
     if amount >= AMOUNT_LIMIT:
         return None, f"Enter less than {AMOUNT_LIMIT:,}."
-    if amount != amount.quantize(Decimal("0.01")):
+    cents = amount.quantize(CENT)
+    if amount != cents:
         return None, 'Use at most 2 decimal places, such as "4.99".'
-    return amount, ""
+    # To the cent, as the column holds it: "5.000…0" written with 20,000 zeros (or
+    # "0e-1000000") is more digits than PostgreSQL takes, and minus zero is zero.
+    return cents.copy_abs(), ""
 
 
 def _expires_after_days(sent) -> tuple[int | None, str]:

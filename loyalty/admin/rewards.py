@@ -1,12 +1,14 @@
 """The rewards catalogue in the embedded admin's JSON API: list, create, change, delete."""
 
-import json
 from decimal import Decimal
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_http_methods
 
+from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.json_bodies import json_object
+from loyalty.admin.openapi import Response, api_operation, errors, json_request
 from loyalty.admin.reward_fields import PARSERS
 from loyalty.models import Reward, RewardKind
 from loyalty.models.reward import percent_text
@@ -22,6 +24,21 @@ from loyalty.services.rewards import (
 READ_ONLY = ("id", "currency")
 
 
+@api_operation(
+    "GET",
+    summary="The rewards catalogue",
+    description="Cheapest first (then oldest first); deleted rewards are not listed.",
+    responses={200: Response("The catalogue.", schemas.REWARDS)},
+)
+@api_operation(
+    "POST",
+    summary="Add a reward",
+    request_body=json_request("The new reward.", schemas.NEW_REWARD),
+    responses={
+        201: Response("The reward, with its id.", schemas.REWARD),
+        400: errors("Each field at fault (a missing one included), or `body`."),
+    },
+)
 @require_http_methods(["GET", "POST"])
 @embedded_api_view
 def rewards(request: HttpRequest) -> JsonResponse:
@@ -31,7 +48,9 @@ def rewards(request: HttpRequest) -> JsonResponse:
         catalogue = Reward.objects.filter(shop=request.shop, deleted_at__isnull=True).order_by(
             "points_cost", "id"
         )
-        return JsonResponse({"rewards": [_reward(reward, currency) for reward in catalogue]})
+        return JsonResponse(
+            {"rewards": [reward_document(reward, currency) for reward in catalogue]}
+        )
     fields, errors = _fields(request.body)
     if errors:
         return _errors(errors)
@@ -39,9 +58,35 @@ def rewards(request: HttpRequest) -> JsonResponse:
         created = reward_create(shop=request.shop, **fields)
     except RewardInvalid as exc:
         return _errors(exc.errors)
-    return JsonResponse(_reward(created, currency), status=201)
+    return JsonResponse(reward_document(created, currency), status=201)
 
 
+@api_operation(
+    "PATCH",
+    summary="Change a reward",
+    description=(
+        "Changes the fields sent; nothing is saved when any is at fault. Changing `kind` to "
+        "free_shipping or free_product sets `value` to 0, and away from free_product forgets "
+        "`product_id`, unless the request sends them."
+    ),
+    path_parameters={"reward_id": "The reward's id."},
+    request_body=json_request("The fields to change.", schemas.REWARD_FIELDS),
+    responses={
+        200: Response("The whole reward after the change.", schemas.REWARD),
+        400: errors("Each field at fault, or `body`."),
+        404: errors("This shop has no such reward, or it was deleted."),
+    },
+)
+@api_operation(
+    "DELETE",
+    summary="Take a reward out of the catalogue",
+    description="Its record stays for the redemptions that refer to it.",
+    path_parameters={"reward_id": "The reward's id."},
+    responses={
+        204: Response("Deleted."),
+        404: errors("This shop has no such reward, or it was deleted."),
+    },
+)
 @require_http_methods(["PATCH", "DELETE"])
 @embedded_api_view
 def reward(request: HttpRequest, reward_id: int) -> HttpResponse:
@@ -61,7 +106,7 @@ def reward(request: HttpRequest, reward_id: int) -> HttpResponse:
         return _not_found(reward_id)
     except RewardInvalid as exc:
         return _errors(exc.errors)
-    return JsonResponse(_reward(changed, request.shop.currency))
+    return JsonResponse(reward_document(changed, request.shop.currency))
 
 
 def _fields(body: bytes) -> tuple[dict, dict[str, list[str]]]:
@@ -69,12 +114,9 @@ def _fields(body: bytes) -> tuple[dict, dict[str, list[str]]]:
 
     A field sent as null is None: cleared where it may be, an error where it may not.
     """
-    try:
-        # Decimal, not float: a value of 0.1 must stay exactly 0.1.
-        document = json.loads(body, parse_float=Decimal, parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError):
-        document = None
-    if not isinstance(document, dict):
+    # Decimal, not float: a value of 0.1 must stay exactly 0.1.
+    document = json_object(body, parse_float=Decimal, parse_constant=_no_constant)
+    if document is None:
         return {}, {"body": ['Send the reward as a JSON object, such as {"kind": …}.']}
     fields: dict = {}
     errors: dict[str, list[str]] = {}
@@ -97,7 +139,8 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _reward(reward: Reward, currency: str) -> dict:
+def reward_document(reward: Reward, currency: str) -> dict:
+    """The reward as the API answers it, amounts as strings in the shop's `currency`."""
     percent = reward.kind == RewardKind.PERCENT_OFF
     return {
         "id": reward.pk,

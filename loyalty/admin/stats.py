@@ -8,8 +8,10 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
-from loyalty.stats.counters import MONEY_FIGURES, shop_day
+from loyalty.admin.openapi import Response, api_operation, errors, query
+from loyalty.stats.counters import ANSWERED_COUNTS, MONEY_FIGURES, shop_day
 from loyalty.stats.reads import DayFigures, money_value, stats_for_range
 
 DEFAULT_DAYS = 30
@@ -17,26 +19,29 @@ MOST_DAYS = 366
 # ASCII digits only: date.fromisoformat alone also reads other scripts' digits.
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 RATE = Decimal("0.0001")
-COUNTS = (
-    "members_joined",
-    "points_earned",
-    "points_bonus",
-    "points_imported",
-    "points_adjusted_up",
-    "points_redeemed",
-    "points_expired",
-    "points_reversed",
-    "points_adjusted_down",
-    "pending_added",
-    "pending_released",
-    "member_orders",
-    "member_repeat_orders",
-    "nonmember_orders",
-    "nonmember_repeat_orders",
-    "reward_orders",
+CENT = Decimal("0.01")
+
+
+@api_operation(
+    "GET",
+    summary="The Dashboard's figures",
+    description=(
+        "Totals for the range and every day of it, in the shop's timezone (docs/dashboard.md "
+        "defines each figure). Without `from` and `to`: the last 30 days."
+    ),
+    parameters=(
+        query(
+            "from", {"type": "string"}, "The first day, YYYY-MM-DD (default: 29 days before `to`)."
+        ),
+        query("to", {"type": "string"}, "The last day, YYYY-MM-DD (default: today)."),
+    ),
+    responses={
+        200: Response("The figures.", schemas.STATS),
+        400: errors(
+            "`from` or `to` is not a date, `from` is after `to`, or the range is over 366 days."
+        ),
+    },
 )
-
-
 @require_GET
 @embedded_api_view
 def stats(request: HttpRequest) -> JsonResponse:
@@ -71,8 +76,9 @@ def _figures(day: DayFigures, point_value: Decimal | None) -> dict:
     counts = day.counts
     outstanding_value = money_value(day.points_outstanding, point_value)
     return {
-        **{name: counts[name] for name in COUNTS},
-        **{name: str(counts[name]) for name in MONEY_FIGURES},
+        **{name: counts[name] for name in ANSWERED_COUNTS},
+        # "0.00" on a day without orders too, not "0".
+        **{name: str(Decimal(counts[name]).quantize(CENT)) for name in MONEY_FIGURES},
         "members": day.members,
         "points_issued": day.points_issued,
         "points_removed": day.points_removed,

@@ -23,7 +23,7 @@ def session_token_bounce(request: HttpRequest) -> HttpResponse:
             {"message": "Open Perennial from your Shopify admin."},
             status=400,
         )
-    response = render(request, "bounce.html", _scripts())
+    response = render(request, "bounce.html", page_scripts())
     return with_embedded_headers(response, shop)
 
 
@@ -32,7 +32,8 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
-def _scripts() -> dict[str, str]:
+def page_scripts() -> dict[str, str]:
+    """What every page's head needs: the app's API key and App Bridge's and Polaris' URLs."""
     return {
         "api_key": settings.SHOPIFY_API_KEY,
         "app_bridge_url": settings.SHOPIFY_APP_BRIDGE_URL,

@@ -1,13 +1,15 @@
 """The storefront widget's look in the embedded admin's JSON API."""
 
-import json
 import re
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_http_methods
 
+from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.json_bodies import json_object
+from loyalty.admin.openapi import Response, api_operation, errors, json_request
 from loyalty.admin.text_fields import unstorable_character
 from loyalty.models import LauncherPosition, WidgetSettings
 from loyalty.models.widget import COLORS, WIDGET_TEXTS
@@ -26,17 +28,33 @@ CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 MULTILINE_TEXTS = ("guest_message", "member_message")
 
 
+@api_operation(
+    "GET",
+    summary="The storefront widget's look",
+    description="Its colours, where the launcher sits, and its texts by language.",
+    responses={200: Response("The widget's settings.", schemas.WIDGET)},
+)
+@api_operation(
+    "PUT",
+    summary="Change the storefront widget's look",
+    description="Changes the keys sent and answers them all; nothing changes when any is at fault.",
+    request_body=json_request("The settings to change.", schemas.WIDGET_CHANGES),
+    responses={
+        200: Response("The widget's settings after the change.", schemas.WIDGET),
+        400: errors(
+            "Each key at fault (a text by its path, `texts.en.panel_title`), a colour pair "
+            "too hard to read, an unknown key under its own name, or `body`."
+        ),
+    },
+)
 @require_http_methods(["GET", "PUT"])
 @embedded_api_view
 def widget(request: HttpRequest) -> JsonResponse:
     """GET answers the widget document; PUT changes the keys it is sent and answers it."""
     if request.method == "GET":
         return JsonResponse(_widget(widget_settings_for(shop=request.shop)))
-    try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        body = None
-    if not isinstance(body, dict):
+    body = json_object(request.body)
+    if body is None:
         return _errors({"body": ["Send a JSON object of the widget settings to change."]})
     changes, errors = _changes(body)
     if errors:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from loyalty.earning.orders import points_for, source_earns
 from loyalty.models import Program, Reward, Shop, Tier
@@ -45,6 +45,10 @@ _FRIEND_REWARD_COLUMNS = (
 # Out of reach of real thresholds (at most 1,000,000,000), inside a 32-bit column: where a
 # kept tier waits while thresholds are swapped, as each UPDATE is checked for uniqueness.
 _PARKED_THRESHOLD = 2_000_000_000
+TIER_NAMES_CLASH = (
+    'Two of these tier names count as the same name (such as "İ" and "i"); give each '
+    "tier a name that differs by more than capital and small letters."
+)
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,13 @@ def program_update(*, shop: Shop, changes: dict[str, Any]) -> Program:
         _check(program, tiers)
         program.save(update_fields=[*columns, "updated_at"])
         if tiers is not None:
-            _tiers_replace(shop=shop, tiers=tiers)
+            try:
+                with transaction.atomic():
+                    _tiers_replace(shop=shop, tiers=tiers)
+            except IntegrityError as exc:
+                # The names differ to Python's casefold but not to the database's lower()
+                # ("İ" and "i" in PostgreSQL): its unique index has the last word.
+                raise ProgramInvalid({"tiers": [TIER_NAMES_CLASH]}) from exc
     shop.program = program
     return program
 

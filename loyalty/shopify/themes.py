@@ -77,7 +77,8 @@ def embed_enabled_in(settings_data: str) -> bool:
     """
     try:
         document = json.loads(_plain_json(settings_data))
-    except ValueError as exc:
+    # RecursionError: nested deeper than the parser can go, which no theme needs.
+    except (ValueError, RecursionError) as exc:
         raise ThemeUnreadable(f"{SETTINGS_DATA} is not JSON: {exc}") from exc
     current = document.get("current") if isinstance(document, dict) else None
     # Older themes may name a preset in "current" instead of holding the settings.

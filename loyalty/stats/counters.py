@@ -46,6 +46,25 @@ FIGURES = tuple(
 MONEY_FIGURES = ("order_revenue", "reward_order_revenue")
 POINTS_ISSUED = ("points_earned", "points_bonus", "points_imported", "points_adjusted_up")
 POINTS_REMOVED = ("points_redeemed", "points_expired", "points_reversed", "points_adjusted_down")
+# The counts GET /api/admin/stats answers as they are (the others it answers summed).
+ANSWERED_COUNTS = (
+    "members_joined",
+    "points_earned",
+    "points_bonus",
+    "points_imported",
+    "points_adjusted_up",
+    "points_redeemed",
+    "points_expired",
+    "points_reversed",
+    "points_adjusted_down",
+    "pending_added",
+    "pending_released",
+    "member_orders",
+    "member_repeat_orders",
+    "nonmember_orders",
+    "nonmember_repeat_orders",
+    "reward_orders",
+)
 
 
 @lru_cache(maxsize=1024)

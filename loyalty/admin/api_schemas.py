@@ -1,0 +1,613 @@
+"""JSON Schemas of what the admin API's views read and answer, for `api_operation`.
+
+Each is written once here and kept true by tests/test_openapi.py, which checks the app's
+real answers against them. The views import this module, so it cannot import their
+limits: it repeats them, and the test checks that they still agree.
+"""
+
+from loyalty.models import (
+    ImportStatus,
+    LauncherPosition,
+    Reason,
+    RewardKind,
+    Rounding,
+    TierBasis,
+    TierWindow,
+)
+from loyalty.models.program import FRIEND_REWARD_KINDS
+from loyalty.models.reward import VALUELESS_KINDS
+from loyalty.models.widget import COLORS, WIDGET_TEXTS
+from loyalty.selectors import MEMBERS_PAGE_SIZE
+from loyalty.services.integrations import REVIEW_SOURCES
+from loyalty.stats.counters import ANSWERED_COUNTS as STATS_COUNTS
+from loyalty.stats.counters import MONEY_FIGURES as STATS_MONEY
+
+# The views' limits (loyalty/admin/{program_fields,members,reward_fields}.py), and the
+# largest order amount the preview takes (loyalty/earning/orders.py).
+RATE_DECIMALS = 4
+LARGEST_RATE = 1000
+LONGEST_HOLD_DAYS = 365
+LARGEST_POINTS = 1_000_000
+LARGEST_REFERRAL_CAP = 10_000
+LONGEST_REMINDER_DAYS = 365
+MOST_TIERS = 20
+LONGEST_TIER_NAME = 64
+LARGEST_THRESHOLD = 1_000_000_000
+LARGEST_MULTIPLIER = 10
+MULTIPLIER_DECIMALS = 2
+LARGEST_SUBTOTAL = 1_000_000_000
+LARGEST_ADJUSTMENT = 1_000_000
+LONGEST_REASON = 500
+LONGEST_IDEMPOTENCY_KEY = 150
+HIGHEST_POINTS_COST = 10_000_000
+AMOUNT_LIMIT = 10_000_000_000
+LONGEST_NAME = 100
+LONGEST_EXPIRY_DAYS = 3650
+
+# Shopify ids are strings of digits, as they exceed what JavaScript numbers hold exactly.
+SHOPIFY_ID = {"type": "string", "pattern": "^[0-9]+$"}
+OPTIONAL_SHOPIFY_ID = {"type": ["string", "null"], "pattern": "^[0-9]+$"}
+MOMENT = {"type": "string", "format": "date-time"}
+OPTIONAL_MOMENT = {"type": ["string", "null"], "format": "date-time"}
+COUNT = {"type": "integer", "minimum": 0}
+POINTS = {"type": "integer", "description": "Whole points; below zero when taken away."}
+# A decimal in a string: "5.00", "10", "2.5".
+DECIMAL_TEXT = "^[0-9]+(\\.[0-9]+)?$"
+
+
+def _object(properties: dict) -> dict:
+    """An object with every one of `properties` always present, and no other key."""
+    return {
+        "type": "object",
+        "required": list(properties),
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+_AMOUNT = {
+    "anyOf": [
+        {"type": "string", "pattern": DECIMAL_TEXT},
+        {"type": "number", "minimum": 0, "exclusiveMaximum": AMOUNT_LIMIT},
+    ],
+    "description": 'A decimal with at most 2 places, best as a string ("5.00").',
+}
+# An amount as the API answers it: "5.00"; a percent without trailing zeros: "10", "12.5".
+AMOUNT_OR_PERCENT = {"type": "string", "pattern": "^[0-9]+(\\.[0-9]{1,2})?$"}
+OPTIONAL_AMOUNT = {"type": ["string", "null"], "pattern": "^[0-9]+\\.[0-9]{2}$"}
+EXPIRES_AFTER_DAYS = {"type": ["integer", "null"], "minimum": 1, "maximum": LONGEST_EXPIRY_DAYS}
+
+
+def _points(what: str) -> dict:
+    return {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": LARGEST_POINTS,
+        "description": f"Points {what}; 0 is off.",
+    }
+
+
+PROGRAM_PROPERTIES = {
+    "points_per_unit": {
+        "type": "string",
+        "pattern": f"^[0-9]+(\\.[0-9]{{1,{RATE_DECIMALS}}})?$",
+        "description": "Points per one unit of the shop's currency, without trailing zeros.",
+    },
+    "rounding": {"enum": list(Rounding.values)},
+    "pos_orders_earn": {"type": "boolean"},
+    "hold_days": {"type": "integer", "minimum": 0, "maximum": LONGEST_HOLD_DAYS},
+    "signup_points": _points("for creating an account"),
+    "birthday_points": _points("on the member's birthday"),
+    "review_points": _points("for a product review"),
+    "review_photo_bonus_points": _points("more for a review with a photo"),
+    "referral_advocate_points": _points("for referring a friend who orders"),
+    "referral_friend_reward": {
+        "description": "The discount a referred friend gets, or null for none.",
+        "anyOf": [
+            _object(
+                {
+                    "kind": {"enum": list(FRIEND_REWARD_KINDS)},
+                    "value": {
+                        **AMOUNT_OR_PERCENT,
+                        "description": 'An amount ("5.00"), a percent ("10"), or "0.00".',
+                    },
+                    "minimum_subtotal": OPTIONAL_AMOUNT,
+                    "expires_after_days": EXPIRES_AFTER_DAYS,
+                }
+            ),
+            {"type": "null"},
+        ],
+    },
+    "referral_monthly_cap": {
+        "type": ["integer", "null"],
+        "minimum": 1,
+        "maximum": LARGEST_REFERRAL_CAP,
+        "description": "Rewarded referrals per advocate per calendar month; null: no cap.",
+    },
+    "expiry_days": {
+        "type": ["integer", "null"],
+        "minimum": 1,
+        "maximum": LONGEST_EXPIRY_DAYS,
+        "description": "Days without earning or redeeming after which points expire; null: never.",
+    },
+    "expiry_reminder_days": {
+        "type": ["integer", "null"],
+        "minimum": 1,
+        "maximum": LONGEST_REMINDER_DAYS,
+        "description": "Days before expiry the member is reminded, fewer than expiry_days; "
+        "null: no reminder.",
+    },
+    "tier_basis": {"enum": list(TierBasis.values)},
+    "tier_window": {"enum": list(TierWindow.values)},
+    "tiers": {
+        "type": "array",
+        "maxItems": MOST_TIERS,
+        "description": "The VIP tiers, lowest threshold first.",
+        "items": _object(
+            {
+                "name": {"type": "string", "minLength": 1, "maxLength": LONGEST_TIER_NAME},
+                "threshold": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": LARGEST_THRESHOLD,
+                    "description": "Points earned, or whole units of currency spent, as "
+                    "tier_basis says, from which a member is in the tier.",
+                },
+                "multiplier": {
+                    "type": "string",
+                    "pattern": f"^[0-9]+(\\.[0-9]{{1,{MULTIPLIER_DECIMALS}}})?$",
+                    "description": "Times the base points the tier's members earn.",
+                },
+            }
+        ),
+    },
+}
+PROGRAM = _object(PROGRAM_PROPERTIES)
+_FRIEND_REWARD_FIELDS = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["kind"],
+    "description": "`value` is required too, except for free_shipping (0).",
+    "properties": {
+        "kind": {"enum": list(FRIEND_REWARD_KINDS)},
+        "value": {
+            **_AMOUNT,
+            "description": 'An amount ("5.00") or, for percent_off, a percent of at most 100.',
+        },
+        "minimum_subtotal": {"anyOf": [*_AMOUNT["anyOf"], {"type": "null"}]},
+        "expires_after_days": EXPIRES_AFTER_DAYS,
+    },
+}
+_TIER_FIELDS = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "threshold", "multiplier"],
+    "properties": {
+        "name": {
+            "type": "string",
+            "pattern": "\\S",
+            "description": f"At most {LONGEST_TIER_NAME} characters once trimmed; each tier's "
+            "own, whatever the case. No NUL characters.",
+        },
+        "threshold": {
+            **PROGRAM_PROPERTIES["tiers"]["items"]["properties"]["threshold"],
+            "description": "Each tier's own.",
+        },
+        "multiplier": {
+            "description": f"From 1 to {LARGEST_MULTIPLIER} with at most "
+            f'{MULTIPLIER_DECIMALS} decimals, best as a string ("1.25").',
+            "anyOf": [
+                {"type": "string", "pattern": DECIMAL_TEXT},
+                {"type": "number", "minimum": 1, "maximum": LARGEST_MULTIPLIER},
+            ],
+        },
+    },
+}
+PROGRAM_CHANGES = {
+    "type": "object",
+    "description": "Any subset of the program's settings; the others keep their values.",
+    "additionalProperties": False,
+    "properties": {
+        **PROGRAM_PROPERTIES,
+        "points_per_unit": {
+            "description": (
+                f"Above 0 and at most {LARGEST_RATE}, with at most "
+                f"{RATE_DECIMALS} decimals, as a string or a JSON number."
+            ),
+            "anyOf": [
+                PROGRAM_PROPERTIES["points_per_unit"],
+                {"type": "number", "exclusiveMinimum": 0, "maximum": LARGEST_RATE},
+            ],
+        },
+        "referral_friend_reward": {"anyOf": [_FRIEND_REWARD_FIELDS, {"type": "null"}]},
+        "tiers": {
+            "type": "array",
+            "maxItems": MOST_TIERS,
+            "items": _TIER_FIELDS,
+            "description": "Replaces the shop's tiers; a tier keeps its members while its "
+            "name stays the same. [] for none.",
+        },
+    },
+}
+PREVIEW_REQUEST = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["order"],
+    "properties": {
+        "program": {**PROGRAM_CHANGES, "description": "Unsaved changes to the program."},
+        "order": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["subtotal"],
+            "properties": {
+                "subtotal": {
+                    "description": "After discounts, before shipping and tax, with at most "
+                    '2 decimals, best as a string ("100.00").',
+                    "anyOf": [
+                        {"type": "string", "pattern": DECIMAL_TEXT},
+                        {"type": "number", "minimum": 0, "maximum": LARGEST_SUBTOTAL},
+                    ],
+                },
+                "source": {"enum": ["web", "pos"], "description": "web unless sent."},
+            },
+        },
+    },
+}
+PREVIEW = _object(
+    {
+        "points": {**COUNT, "description": "For a member without a tier."},
+        "pending_days": {
+            **COUNT,
+            "maximum": LONGEST_HOLD_DAYS,
+            "description": "Days the points stay pending; 0: available at once.",
+        },
+        "by_tier": {
+            "type": "array",
+            "maxItems": MOST_TIERS,
+            "description": "For a member of each tier, lowest threshold first.",
+            "items": _object({"tier": {"type": "string"}, "points": COUNT}),
+        },
+    }
+)
+
+MEMBER_PROPERTIES = {
+    "customer_id": SHOPIFY_ID,
+    "email": {"type": "string", "description": "Empty when unknown or redacted."},
+    "first_name": {"type": "string"},
+    "last_name": {"type": "string"},
+    "balance": {
+        **POINTS,
+        "description": "Points available to spend (below zero after a "
+        "refund took back points already spent).",
+    },
+    "pending": {**COUNT, "description": "Points on hold until their order's hold ends."},
+    "member_since": MOMENT,
+}
+MEMBER = _object(MEMBER_PROPERTIES)
+ENTRY = _object(
+    {
+        "id": COUNT,
+        "at": MOMENT,
+        "points": POINTS,
+        "pending_points": POINTS,
+        "balance_after": POINTS,
+        "reason": {"enum": list(Reason.values)},
+        "reason_label": {"type": "string", "description": "The reason in the merchant's words."},
+        "order_id": OPTIONAL_SHOPIFY_ID,
+        "refund_id": OPTIONAL_SHOPIFY_ID,
+        "actor": {
+            "type": "string",
+            "description": "The staff member's user id for a manual adjustment, else empty.",
+        },
+        "note": {"type": "string"},
+    }
+)
+MEMBERS_PAGE = _object(
+    {
+        "members": {"type": "array", "items": MEMBER, "maxItems": MEMBERS_PAGE_SIZE},
+        "next_cursor": {
+            "type": ["string", "null"],
+            "description": "Pass as `cursor` for the next page; null on the last page.",
+        },
+    }
+)
+MEMBER_WITH_ENTRIES = _object(
+    {
+        **MEMBER_PROPERTIES,
+        "tier": {
+            "type": ["string", "null"],
+            "description": "The VIP tier's name; null below the lowest tier or without tiers.",
+        },
+        "entries": {"type": "array", "items": ENTRY, "maxItems": 100},
+    }
+)
+ADJUSTMENT = {
+    "type": "object",
+    "required": ["points", "reason"],
+    "properties": {
+        "points": {
+            "type": "integer",
+            "minimum": -LARGEST_ADJUSTMENT,
+            "maximum": LARGEST_ADJUSTMENT,
+            "not": {"const": 0},
+            "description": "Positive adds points, negative takes them.",
+        },
+        "reason": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": LONGEST_REASON,
+            "pattern": "\\S",
+            "description": "Why, as the member's history shows it; no NUL characters.",
+        },
+    },
+}
+ADJUSTED = _object({"entry": ENTRY, "balance": POINTS, "pending": COUNT})
+
+REWARD = _object(
+    {
+        "id": COUNT,
+        "kind": {"enum": list(RewardKind.values)},
+        "name": {"type": "string", "description": "The merchant's, or one made from the value."},
+        "points_cost": {"type": "integer", "minimum": 1, "maximum": HIGHEST_POINTS_COST},
+        "value": {
+            **AMOUNT_OR_PERCENT,
+            "description": 'An amount in `currency` ("5.00"), or a percent ("10").',
+        },
+        "currency": {"type": "string", "description": "The shop's currency (read only)."},
+        "minimum_subtotal": OPTIONAL_AMOUNT,
+        "expires_after_days": EXPIRES_AFTER_DAYS,
+        "product_id": OPTIONAL_SHOPIFY_ID,
+        "enabled": {"type": "boolean"},
+    }
+)
+REWARDS = _object({"rewards": {"type": "array", "items": REWARD}})
+REWARD_FIELDS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "kind": REWARD["properties"]["kind"],
+        "name": {
+            "type": ["string", "null"],
+            "maxLength": LONGEST_NAME,
+            "description": "Empty or null: one is made from kind and value.",
+        },
+        "points_cost": REWARD["properties"]["points_cost"],
+        "value": {
+            **_AMOUNT,
+            "description": 'An amount ("5.00") or, for percent_off, a percent of at most 100.',
+        },
+        "minimum_subtotal": {"anyOf": [*_AMOUNT["anyOf"], {"type": "null"}]},
+        "expires_after_days": REWARD["properties"]["expires_after_days"],
+        "product_id": {
+            "anyOf": [SHOPIFY_ID, {"type": "integer", "minimum": 1}, {"type": "null"}],
+            "description": "The Shopify product a free_product reward gives.",
+        },
+        "enabled": {"type": "boolean"},
+    },
+}
+NEW_REWARD = {
+    **REWARD_FIELDS,
+    "required": ["kind", "points_cost"],
+    "description": (
+        f"`value` is required too, above 0 (a percent at most 100), except for "
+        f"{' and '.join(VALUELESS_KINDS)}, whose value is 0; `product_id` is required for "
+        "free_product and refused for the other kinds."
+    ),
+}
+
+IMPORT_STARTED = _object({"id": COUNT})
+IMPORT = _object(
+    {
+        "id": COUNT,
+        "status": {"enum": list(ImportStatus.values)},
+        "total": {**COUNT, "description": "Data rows in the file."},
+        "processed": COUNT,
+        "imported": COUNT,
+        "rejected": {
+            "type": "array",
+            "description": "The first rejected rows, numbered from 1 after the header.",
+            "items": _object(
+                {
+                    "row": {"type": "integer", "minimum": 1},
+                    "errors": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                }
+            ),
+        },
+        "rejected_count": COUNT,
+        "error": {"type": ["string", "null"], "description": "Why the import failed."},
+        "created_at": MOMENT,
+        "finished_at": OPTIONAL_MOMENT,
+    }
+)
+
+PRIVACY_REQUESTS = _object(
+    {
+        "requests": {
+            "type": "array",
+            "items": _object(
+                {
+                    "id": COUNT,
+                    "customer_id": OPTIONAL_SHOPIFY_ID,
+                    "shopify_request_id": {"type": ["integer", "null"]},
+                    "received_at": MOMENT,
+                    "export_url": {"type": "string", "pattern": "^/api/admin/privacy-requests/"},
+                }
+            ),
+        }
+    }
+)
+PRIVACY_EXPORT = {
+    "type": "object",
+    "description": "Everything the app held about the customer when Shopify asked.",
+    "required": ["shop", "customer_id", "generated_at", "member", "ledger", "orders"],
+    "properties": {
+        "shop": {"type": "string"},
+        "customer_id": {"type": "integer"},
+        "generated_at": MOMENT,
+        "member": {"type": ["object", "null"]},
+        "ledger": {"type": "array", "items": {"type": "object"}},
+        "orders": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+CSV_FILE = {"type": "string", "description": "UTF-8, comma separated, a header row first."}
+
+
+def attachment(export: str) -> dict:
+    """The Content-Disposition header of a file named for the shop, the export and the day."""
+    return {
+        "Content-Disposition": {
+            "required": True,
+            "schema": {
+                "type": "string",
+                "pattern": (
+                    f'^attachment; filename="[a-z0-9_-]+-{export}-'
+                    '[0-9]{4}-[0-9]{2}-[0-9]{2}\\.csv"$'
+                ),
+            },
+        }
+    }
+
+
+INTEGRATIONS = _object(
+    {
+        "secret": {
+            "type": "string",
+            "minLength": 1,
+            "description": "What review apps sign their deliveries with (base64 HMAC-SHA256).",
+        },
+        "sources": {
+            "type": "array",
+            "items": _object(
+                {
+                    "name": {"enum": list(REVIEW_SOURCES)},
+                    "url": {"type": "string", "description": "Where the source sends reviews."},
+                }
+            ),
+        },
+    }
+)
+
+WIDGET = _object(
+    {
+        **{color: {"type": "string", "pattern": "^#[0-9a-f]{6}$"} for color in COLORS},
+        "launcher_position": {"enum": list(LauncherPosition.values)},
+        "texts": _object(
+            {
+                "en": _object(
+                    {
+                        name: {"type": "string", "minLength": 1, "maxLength": longest}
+                        for name, (longest, _) in WIDGET_TEXTS.items()
+                    }
+                )
+            }
+        ),
+    }
+)
+WIDGET_CHANGES = {
+    "type": "object",
+    "description": (
+        "Any subset of the widget's settings; the others keep their values. Each colour pair "
+        "(accent and its text, panel and its text) must stay readable."
+    ),
+    "additionalProperties": False,
+    "properties": {
+        **{
+            color: {
+                "type": "string",
+                "pattern": "^#[0-9a-fA-F]{6}$",
+                "description": "Answered in lowercase.",
+            }
+            for color in COLORS
+        },
+        "launcher_position": WIDGET["properties"]["launcher_position"],
+        "texts": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "By language; only English (en) for now.",
+            "properties": {
+                "en": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "description": (
+                        "Plain text, trimmed, within the lengths the widget answers; no < or >, "
+                        "and no control characters but line breaks in the two messages."
+                    ),
+                    "properties": {
+                        name: {"type": "string", "pattern": "\\S"} for name in WIDGET_TEXTS
+                    },
+                }
+            },
+        },
+    },
+}
+
+ONBOARDING = _object(
+    {
+        "steps": {
+            "type": "array",
+            "items": _object(
+                {
+                    "key": {"enum": ["program_reviewed", "widget_enabled", "first_reward"]},
+                    "done": {"type": "boolean"},
+                    "checked": {
+                        "type": "boolean",
+                        "description": "False when Shopify could not be asked whether the "
+                        "step is done (the widget's app embed); `note` says what to do.",
+                    },
+                    "title": {"type": "string"},
+                    "description": {"type": "string"},
+                    "url": {"type": "string", "description": "Where the merchant does the step."},
+                    "note": {"type": ["string", "null"]},
+                }
+            ),
+        },
+        "complete": {"type": "boolean", "description": "Whether every step is done."},
+    }
+)
+
+_MONEY = {"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{2}$"}
+_RATE = {
+    "type": ["string", "null"],
+    "pattern": "^[0-9]+\\.[0-9]{4}$",
+    "description": "A share as a decimal (0.2500 is 25%); null when there is nothing to divide by.",
+}
+_FIGURES = {
+    **{name: {"type": "integer"} for name in STATS_COUNTS},
+    **{name: _MONEY for name in STATS_MONEY},
+    "members": {**COUNT, "description": "Members at the end of the range or day."},
+    "points_issued": {"type": "integer"},
+    "points_removed": {"type": "integer"},
+    "points_balance": {"type": "integer", "description": "Available points at the end."},
+    "points_pending": {"type": "integer", "description": "Pending points at the end."},
+    "points_outstanding": {"type": "integer", "description": "Available plus pending."},
+    "outstanding_value": {
+        "type": ["string", "null"],
+        "pattern": "^-?[0-9]+\\.[0-9]{2}$",
+        "description": "The outstanding points in shop currency; null without a point value.",
+    },
+    "redemption_rate": _RATE,
+    "member_repeat_rate": _RATE,
+    "nonmember_repeat_rate": _RATE,
+}
+STATS = _object(
+    {
+        "from": {"type": "string", "format": "date"},
+        "to": {"type": "string", "format": "date"},
+        "timezone": {"type": "string", "description": "The shop's timezone, whose days these are."},
+        "currency": {"type": "string"},
+        "point_value": {
+            "type": ["string", "null"],
+            "pattern": "^[0-9]+\\.[0-9]{4}$",
+            "description": "Shop currency per point at the best amount-off or store-credit "
+            "reward; null when the catalogue has none.",
+        },
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "totals": _object(_FIGURES),
+        "days": {
+            "type": "array",
+            "items": _object({"date": {"type": "string", "format": "date"}, **_FIGURES}),
+            "description": "Every day of the range, oldest first, zeros where nothing happened.",
+        },
+    }
+)
