@@ -313,3 +313,27 @@ def test_a_data_request_lists_the_codes_and_a_shop_redact_erases_them(client, sh
         "ready",
     )
     assert not Redemption.objects.exists()
+
+
+def test_a_variable_reward_whose_most_points_buy_too_much_is_refused(client, shopify):
+    install()
+    response = client.post(
+        "/api/admin/rewards",
+        data=json.dumps(
+            {
+                "kind": "amount_off",
+                "points_cost": 100,
+                "variable": True,
+                "points_step": 1,
+                "value_step": "9999999999.99",
+                "maximum_points": 10_000_000,
+            }
+        ),
+        content_type="application/json",
+        headers=as_merchant(),
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "maximum_points": ["The most points at once must buy less than 10,000,000,000."]
+    }

@@ -24,6 +24,9 @@ FIELDS = (
     "value_step",
     "maximum_points",
 )
+# Money columns hold 12 digits, 2 after the point: every amount stays below this.
+_VALUE = Reward._meta.get_field("value")
+AMOUNT_LIMIT = Decimal(10) ** (_VALUE.max_digits - _VALUE.decimal_places)
 # What a variable reward needs, and a fixed one must leave out.
 STEP_FIELDS = ("points_step", "value_step", "maximum_points")
 
@@ -118,7 +121,8 @@ def _present(fields: dict) -> dict:
 
 
 def _variable_value(reward: Reward) -> None:
-    # A variable reward's value is what its points cost buys, so it is never sent stale.
+    # A variable reward's value is what its points cost buys, so it is never sent stale
+    # (one too large to store fails the maximum's check: the cost is at most the maximum).
     steps = (reward.points_step, reward.value_step)
     if reward.variable and None not in steps and reward.points_cost:
         reward.value = reward.value_step * (reward.points_cost // reward.points_step)
@@ -167,3 +171,6 @@ def _check_steps(reward: Reward, errors: dict[str, list[str]]) -> None:
         errors["maximum_points"] = [
             f"Enter a multiple of {step} points, at least the points cost ({reward.points_cost})."
         ]
+    elif reward.value_step * (reward.maximum_points // step) >= AMOUNT_LIMIT:
+        # What the most points buy is stored with each redemption (12 digits).
+        errors["maximum_points"] = [f"The most points at once must buy less than {AMOUNT_LIMIT:,}."]
