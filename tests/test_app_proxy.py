@@ -290,3 +290,11 @@ def test_the_account_answer_costs_a_handful_of_queries(
     with django_assert_max_num_queries(8):
         answer = account(client).json()
     assert len(answer["codes"]) == 5
+
+
+@pytest.mark.parametrize("customer", ["0", "9223372036854775808", "١٢٣", "-5"])
+def test_a_customer_id_no_shopify_customer_can_have_is_a_400(client: Client, customer):
+    factories.shop()
+    response = account(client, customer=customer)
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"

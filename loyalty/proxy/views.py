@@ -40,7 +40,7 @@ def app_proxy(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             )
         shop_domain = request.GET.get("shop", "")
         customer = request.GET.get("logged_in_customer_id", "")
-        if not is_shop_domain(shop_domain) or (customer and not customer.isdigit()):
+        if not is_shop_domain(shop_domain) or (customer and not _shopify_id(customer)):
             return _error(400, "The app proxy parameters are malformed.", "bad_request")
         shop = Shop.objects.filter(domain=shop_domain).first()
         if shop is not None and not shop.is_installed:
@@ -131,6 +131,10 @@ def _redemption_request(body: bytes) -> tuple[int, int | None, str]:
     if points is not None and (not _whole(points) or points <= 0):
         return 0, None, "points must be a whole number above 0, or left out."
     return reward_id, points, ""
+
+
+def _shopify_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and 0 < int(text) <= _LARGEST_ID
 
 
 def _whole(value: object) -> bool:
