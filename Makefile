@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install lint bench-intake bench-crediting
+.PHONY: run test install lint bench-intake bench-crediting bench-admin
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,3 +25,9 @@ lint: install
 test: lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
+
+# The admin's reads on a shop of 1,000,000 members and 20,000,000 ledger entries (needs
+# PostgreSQL; seeding takes about 15 minutes). BENCH_ARGS=--keep keeps the seeded database,
+# BENCH_ARGS=--reuse measures it again without seeding.
+bench-admin: install
+	$(BIN)/python bench/admin_scale.py $(BENCH_ARGS)

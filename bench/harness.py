@@ -156,35 +156,50 @@ def redis_flush() -> None:
     _redis().flushdb()
 
 
-def database_create() -> None:
-    """Drop and create the bench database, then migrate it as the Procfile's release does."""
+def database_url(name: str = BENCH_DB) -> str:
+    """The DATABASE_URL of a benchmark's database on 127.0.0.1."""
+    return f"postgres://postgres@127.0.0.1:5432/{name}"
+
+
+def database_create(name: str = BENCH_DB) -> None:
+    """Drop and create a bench database, then migrate it as the Procfile's release does."""
     import psycopg
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
     # No collectstatic: it writes STATIC_ROOT outside bench/, and no webhook serves static.
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT,
-        env=app_env(),
+        env=app_env(DATABASE_URL=database_url(name)),
         check=True,
         timeout=300,
     )
 
 
-def database_drop() -> None:
+def database_drop(name: str = BENCH_DB) -> None:
     import psycopg
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def bench_db():
-    """A plain psycopg connection to the bench database (autocommit)."""
+def database_exists(name: str) -> bool:
     import psycopg
 
-    return psycopg.connect(DATABASE_URL.replace("postgres://", "postgresql://"), autocommit=True)
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    return found is not None
+
+
+def bench_db(name: str = BENCH_DB):
+    """A plain psycopg connection to a bench database (autocommit)."""
+    import psycopg
+
+    return psycopg.connect(
+        database_url(name).replace("postgres://", "postgresql://"), autocommit=True
+    )
 
 
 def truncate_app_tables() -> None:
@@ -219,9 +234,10 @@ def app_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def django_setup() -> None:
-    """Set Django up in this process against the bench services (for factories and jobs)."""
-    os.environ.update(app_env())
+def django_setup(**extra: str) -> None:
+    """Set Django up in this process against the bench services (for factories and jobs);
+    `extra` overrides the environment as in `app_env`."""
+    os.environ.update(app_env(**extra))
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     import django
 

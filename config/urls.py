@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 import webhooks.admin_api
+import webhooks.admin_pages
 import webhooks.views
 from loyalty.admin import (
     api,
@@ -27,11 +28,13 @@ urlpatterns = [
     path("", pages_dashboard.dashboard, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("members", pages.members, name="members-page"),
+    path("members/import", pages.members_import, name="members-import-page"),
     path("members/<int:customer_id>", pages.member, name="member-page"),
     path("rewards", pages.rewards, name="rewards-page"),
     path("rewards/<int:reward_id>", pages.reward, name="reward-page"),
     path("program", pages_program.program_page, name="program-page"),
     path("settings", pages_settings.settings_page, name="settings-page"),
+    path("settings/sync", webhooks.admin_pages.sync_page, name="settings-sync-page"),
     path("auth/session-token", views.session_token_bounce, name="session-token-bounce"),
     path("auth/install", install.install, name="auth-install"),
     path("auth/callback", install.callback, name="auth-callback"),

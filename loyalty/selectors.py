@@ -262,7 +262,7 @@ def members_search(
     `q` matches an email, first name or last name by prefix, ignoring case; all digits, it
     also matches a customer id exactly; two words match a first name and a last name by
     prefix ("ada love"). An empty `q` lists every member. Returns the page and whether
-    more members follow it. Each match is served by an index (migration 0004).
+    more members follow it. Each match is served by an index (migrations 0004 and 0010).
     """
     members = Member.objects.filter(shop=shop)
     q = q.strip()

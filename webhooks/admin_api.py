@@ -11,9 +11,9 @@ from loyalty.admin.openapi import Response, api_operation, errors, query
 
 from .models import Delivery, Status
 from .processing import delivery_replay
+from .selectors import DELIVERIES_SHOWN, deliveries_in_status
 from .tasks import delivery_enqueue
 
-DELIVERIES_SHOWN = 100
 # What `_delivery` answers.
 DELIVERY = {
     "type": "object",
@@ -78,9 +78,7 @@ def deliveries(request: HttpRequest) -> JsonResponse:
         return JsonResponse(
             {"errors": {"status": [f"Choose one of: {', '.join(Status.values)}."]}}, status=400
         )
-    found = Delivery.objects.filter(shop_domain=request.shop.domain, status=status).order_by(
-        "-received_at", "-id"
-    )[:DELIVERIES_SHOWN]
+    found = deliveries_in_status(shop_domain=request.shop.domain, status=status)
     return JsonResponse({"deliveries": [_delivery(delivery) for delivery in found]})
 
 
@@ -114,15 +112,20 @@ def delivery_replay_request(request: HttpRequest, delivery_id: int) -> JsonRespo
     return JsonResponse(_delivery(delivery), status=202)
 
 
-def _delivery(delivery: Delivery) -> dict:
+def delivery_error_line(delivery: Delivery) -> str:
+    """The last line of the delivery's error (a traceback's names the error), else ""."""
     lines = delivery.last_error.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def _delivery(delivery: Delivery) -> dict:
     return {
         "id": delivery.pk,
         "topic": delivery.topic,
         "status": delivery.status,
         "attempts": delivery.attempts,
-        # A traceback's last line names the error; the rest is for the logs.
-        "last_error": lines[-1] if lines else "",
+        # The rest of a traceback is for the logs.
+        "last_error": delivery_error_line(delivery),
         "received_at": delivery.received_at.isoformat(),
         "next_attempt_at": (
             delivery.next_attempt_at.isoformat() if delivery.next_attempt_at else None

@@ -5,19 +5,24 @@ page's forms through the JSON API (static/admin/app.js), so a page and a merchan
 tools are validated by the same code (loyalty/admin/members.py and rewards.py).
 """
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from loyalty import selectors
+from loyalty.admin import exports as exports_api
 from loyalty.admin import members as members_api
 from loyalty.admin import rewards as rewards_api
 from loyalty.admin.auth import embedded_document_view
 from loyalty.admin.views import page_scripts
 from loyalty.models import RewardKind
+from loyalty.services import imports as imports_service
+from loyalty.stats.counters import shop_day
 
 
 @require_GET
@@ -39,7 +44,33 @@ def members(request: HttpRequest) -> HttpResponse:
     return _page(
         request,
         "admin/members.html",
-        {"q": q, "found": found, "next_url": next_url, "continued": bool(cursor)},
+        {
+            "q": q,
+            "found": found,
+            "next_url": next_url,
+            "continued": bool(cursor),
+            **_transfer_context(request),
+        },
+    )
+
+
+@require_GET
+@embedded_document_view
+def members_import(request: HttpRequest) -> HttpResponse:
+    """Upload a CSV of members with starting balances and follow its import.
+
+    The upload and the progress go through `/api/admin/imports/` (members_transfer.js).
+    """
+    return _page(
+        request,
+        "admin/members_import.html",
+        {
+            "header": ",".join(imports_service.HEADER),
+            "largest_file_mb": imports_service.LARGEST_FILE_BYTES // (1024 * 1024),
+            "most_rows": f"{imports_service.MOST_ROWS:,}",
+            "most_points": f"{imports_service.MOST_POINTS:,}",
+            "members_url": _page_url(request, "members-page"),
+        },
     )
 
 
@@ -118,6 +149,17 @@ def reward(request: HttpRequest, reward_id: int) -> HttpResponse:
             "rewards_url": rewards_url,
         },
     )
+
+
+def _transfer_context(request: HttpRequest) -> dict:
+    """The Members page's exports and import link; the points history defaults to the
+    API's last 30 days, as the shop's days (members_transfer.js sends the shop's midnights)."""
+    today = shop_day(timezone.now(), request.shop.timezone)
+    return {
+        "ledger_from": (today - timedelta(days=exports_api.DEFAULT_LEDGER_DAYS)).isoformat(),
+        "ledger_to": today.isoformat(),
+        "import_url": _page_url(request, "members-import-page"),
+    }
 
 
 def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
