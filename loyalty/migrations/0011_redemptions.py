@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loyalty', '0009_daily_figures'),
+        ('loyalty', '0010_member_search_full_name'),
     ]
 
     operations = [
