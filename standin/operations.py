@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .state import SETTINGS_DATA, Shop, State, Theme
@@ -76,77 +75,6 @@ def shop(context: Context) -> dict[str, Any]:
     }
 
 
-def _create_code_discount(context: Context, argument: str, typename: str) -> dict[str, Any]:
-    data = context.inputs.get(argument) or {}
-    code = str(data.get("code") or "").strip()
-    if not code:
-        return {
-            "codeDiscountNode": None,
-            "userErrors": [_user_error([argument, "code"], "Code can't be blank", "BLANK")],
-        }
-    state = context.state
-    with state.lock:
-        taken = any(
-            d["shop"] == context.shop.domain and d["code"].lower() == code.lower()
-            for d in state.discounts.values()
-        )
-        if taken:
-            return {
-                "codeDiscountNode": None,
-                "userErrors": [_user_error([argument, "code"], "Code must be unique.", "TAKEN")],
-            }
-        node_id = _gid("DiscountCodeNode", state.next_id())
-        state.discounts[node_id] = {
-            "shop": context.shop.domain,
-            "type": typename,
-            "code": code,
-            "input": data,
-        }
-    return {
-        "codeDiscountNode": {
-            "id": node_id,
-            "codeDiscount": {
-                "__typename": typename,
-                "title": data.get("title") or code,
-                "status": "ACTIVE",
-                "startsAt": data.get("startsAt"),
-                "endsAt": data.get("endsAt"),
-                "usageLimit": data.get("usageLimit"),
-                "appliesOncePerCustomer": bool(data.get("appliesOncePerCustomer")),
-                "codes": {"nodes": [{"code": code}]},
-            },
-        },
-        "userErrors": [],
-    }
-
-
-@resolver("discountCodeBasicCreate")
-def discount_code_basic_create(context: Context) -> dict[str, Any]:
-    """Payload "DiscountCodeBasicCreatePayload"."""
-    return _create_code_discount(context, "basicCodeDiscount", "DiscountCodeBasic")
-
-
-@resolver("discountCodeFreeShippingCreate")
-def discount_code_free_shipping_create(context: Context) -> dict[str, Any]:
-    """Payload "DiscountCodeFreeShippingCreatePayload"."""
-    return _create_code_discount(context, "freeShippingCodeDiscount", "DiscountCodeFreeShipping")
-
-
-@resolver("discountCodeDelete")
-def discount_code_delete(context: Context) -> dict[str, Any]:
-    """Payload "DiscountCodeDeletePayload"."""
-    node_id = context.inputs.get("id")
-    with context.state.lock:
-        found = context.state.discounts.get(node_id or "")
-        if found is None or found["shop"] != context.shop.domain:
-            return {
-                "deletedCodeDiscountId": None,
-                "userErrors": [_user_error(["id"], "Discount does not exist", "INVALID")],
-            }
-        del context.state.discounts[node_id]
-    return {"deletedCodeDiscountId": node_id, "userErrors": []}
-
-
 # Values a metafield type accepts ("List of data types"); other types are stored unchecked.
 _INTEGER = re.compile(r"-?\d+")
 _LARGEST_INTEGER = 2**63 - 1
@@ -173,6 +101,13 @@ def _metafields_user_error(index: int, field: str, message: str, code: str) -> d
         "metafields": None,
         "userErrors": [_user_error(["metafields", str(index), field], message, code)],
     }
+
+
+def _namespace(context: Context, namespace: str) -> str:
+    # "$app:<name>" is stored under the app's reserved prefix ("About app-owned metafields").
+    if namespace.startswith("$app:"):
+        return f"app--{context.state.app_id}--{namespace[5:]}"
+    return namespace
 
 
 @resolver("metafieldsSet")
@@ -272,57 +207,6 @@ def current_app_installation(context: Context) -> dict[str, Any]:
         "id": state.app_installation_id(context.shop.domain),
         "app": {"__typename": "App", "id": _gid("App", state.app_id)},
     }
-
-
-@resolver("storeCreditAccountCredit")
-def store_credit_account_credit(context: Context) -> dict[str, Any]:
-    """Payload "StoreCreditAccountCreditPayload"; an account per owner and currency."""
-    owner = context.inputs.get("id") or ""
-    credit = (context.inputs.get("creditInput") or {}).get("creditAmount") or {}
-    try:
-        amount = Decimal(str(credit.get("amount")))
-    except InvalidOperation:
-        amount = Decimal(0)
-    currency = credit.get("currencyCode") or context.shop.currency
-    if amount <= 0:
-        return {
-            "storeCreditAccountTransaction": None,
-            "userErrors": [
-                _user_error(
-                    ["creditInput", "creditAmount", "amount"],
-                    "A positive amount must be used to credit a store credit account.",
-                    "NEGATIVE_OR_ZERO_AMOUNT",
-                )
-            ],
-        }
-    state = context.state
-    with state.lock:
-        key = (context.shop.domain, owner, currency)
-        account = state.store_credit.setdefault(
-            key,
-            {
-                "id": _gid("StoreCreditAccount", state.next_id()),
-                "balance": Decimal(0),
-                "transactions": [],
-            },
-        )
-        account["balance"] += amount
-        transaction = {
-            "id": _gid("StoreCreditAccountCreditTransaction", state.next_id()),
-            "amount": {"amount": str(amount), "currencyCode": currency},
-            "balanceAfterTransaction": {
-                "amount": str(account["balance"]),
-                "currencyCode": currency,
-            },
-            "createdAt": _timestamp(state),
-            "expiresAt": (context.inputs.get("creditInput") or {}).get("expiresAt"),
-            "account": {
-                "id": account["id"],
-                "balance": {"amount": str(account["balance"]), "currencyCode": currency},
-            },
-        }
-        account["transactions"].append(transaction)
-    return {"storeCreditAccountTransaction": transaction, "userErrors": []}
 
 
 @resolver("tagsAdd")
@@ -432,3 +316,7 @@ def themes(context: Context) -> dict[str, Any]:
             if (not roles or theme.role in roles) and _matches(theme.name, inputs.get("names"))
         ]
     return _connection([_theme(state, theme) for theme in chosen], inputs)
+
+
+# The reward operations (code discounts, store credit) register their resolvers here.
+from . import rewards  # noqa: E402, F401

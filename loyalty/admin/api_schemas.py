@@ -137,6 +137,10 @@ PROGRAM_PROPERTIES = {
         "description": "Days before expiry the member is reminded, fewer than expiry_days; "
         "null: no reminder.",
     },
+    "expired_code_points_return": {
+        "type": "boolean",
+        "description": "Whether a redeemed code that expires unused gives its points back.",
+    },
     "tier_basis": {"enum": list(TierBasis.values)},
     "tier_window": {"enum": list(TierWindow.values)},
     "tiers": {
@@ -358,6 +362,13 @@ REWARD = _object(
         "expires_after_days": EXPIRES_AFTER_DAYS,
         "product_id": OPTIONAL_SHOPIFY_ID,
         "enabled": {"type": "boolean"},
+        "variable": {
+            "type": "boolean",
+            "description": "Whether members choose how many points to spend, in steps.",
+        },
+        "points_step": {"type": ["integer", "null"], "minimum": 1},
+        "value_step": OPTIONAL_AMOUNT,
+        "maximum_points": {"type": ["integer", "null"], "minimum": 1},
     }
 )
 REWARDS = _object({"rewards": {"type": "array", "items": REWARD}})
@@ -383,6 +394,23 @@ REWARD_FIELDS = {
             "description": "The Shopify product a free_product reward gives.",
         },
         "enabled": {"type": "boolean"},
+        "variable": {"type": "boolean"},
+        "points_step": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "maximum": HIGHEST_POINTS_COST,
+            "description": "Variable rewards: points per step; points_cost is a multiple.",
+        },
+        "value_step": {
+            "anyOf": [*_AMOUNT["anyOf"], {"type": "null"}],
+            "description": "Variable rewards: what each step is worth, above 0.",
+        },
+        "maximum_points": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "maximum": HIGHEST_POINTS_COST,
+            "description": "Variable rewards: the most points at once, a multiple of the step.",
+        },
     },
 }
 NEW_REWARD = {
@@ -390,8 +418,10 @@ NEW_REWARD = {
     "required": ["kind", "points_cost"],
     "description": (
         f"`value` is required too, above 0 (a percent at most 100), except for "
-        f"{' and '.join(VALUELESS_KINDS)}, whose value is 0; `product_id` is required for "
-        "free_product and refused for the other kinds."
+        f"{' and '.join(VALUELESS_KINDS)}, whose value is 0, and variable rewards, whose "
+        "value is what points_cost buys; `product_id` is required for free_product and "
+        "refused for the other kinds; `points_step`, `value_step` and `maximum_points` are "
+        "required with `variable` (amount_off and store_credit only) and refused without."
     ),
 }
 

@@ -6,6 +6,7 @@ from .onboarding import Onboarding
 from .order import Order, Refund
 from .privacy import PrivacyRequest
 from .program import Program, Rounding
+from .redemption import Redemption, RedemptionStatus
 from .reward import Reward, RewardKind
 from .shop import Shop, is_shop_domain
 from .storefront_sync import StorefrontSync
@@ -25,6 +26,8 @@ __all__ = [
     "PrivacyRequest",
     "Program",
     "Reason",
+    "Redemption",
+    "RedemptionStatus",
     "Refund",
     "Reward",
     "RewardKind",

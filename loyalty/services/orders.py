@@ -9,6 +9,7 @@ difference to the ledger. Running it again with the same facts writes nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -24,25 +25,42 @@ from loyalty.earning.orders import (
     source_earns,
 )
 from loyalty.models import Member, Order, Program, Reason, Refund, Shop
-from loyalty.stats.orders import buyer_first_order_lock, buyer_key, figures_order_add, order_count
+from loyalty.stats.orders import (
+    buyer_first_order_lock,
+    buyer_key,
+    figures_order_add,
+    order_count,
+    order_reward_record,
+)
 
 from .ledger import points_record
 from .members import member_from_customer
 from .programs import program_for
+from .redemptions import redemptions_use
 from .rows import insert_or_lock
 
 logger = logging.getLogger(__name__)
 
 
-def order_settle(*, shop: Shop, facts: OrderFacts, now: datetime | None = None) -> Order:
+def order_settle(
+    *,
+    shop: Shop,
+    facts: OrderFacts,
+    discount_codes: Sequence[str] = (),
+    now: datetime | None = None,
+) -> Order:
     """Merge an order webhook (create, paid, updated, cancelled) and settle its points.
 
     The first time the order is seen paid (and is not a test order) it is also counted in
-    the Dashboard's daily figures (loyalty.stats.orders).
+    the Dashboard's daily figures (loyalty.stats.orders). A redeemed code among the order's
+    `discount_codes` is marked used by it, and the order counted as one that used a reward.
     """
     now = now or timezone.now()
     with transaction.atomic(savepoint=False):
         order = _locked_order(shop=shop, order_id=facts.order_id)
+        # Before the member's lock: a redemption's row is always locked before its member's.
+        if redemptions_use(shop=shop, order_id=facts.order_id, codes=discount_codes):
+            order_reward_record(shop=shop, order=order)
         order.seen = True
         order.name = facts.name or order.name
         order.paid = order.paid or facts.paid

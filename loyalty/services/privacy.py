@@ -5,7 +5,15 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from loyalty.models import BuyerFirstOrder, LedgerEntry, Member, Order, PrivacyRequest, Shop
+from loyalty.models import (
+    BuyerFirstOrder,
+    LedgerEntry,
+    Member,
+    Order,
+    PrivacyRequest,
+    Redemption,
+    Shop,
+)
 from loyalty.stats.orders import buyer_key
 
 from .members import member_redact
@@ -55,6 +63,19 @@ def customer_data_export(
                 "points_held": o.points_held,
             }
             for o in Order.objects.filter(shop=shop, member=member).order_by("order_id")
+        ]
+        export["redemptions"] = [
+            {
+                "at": r.created_at.isoformat(),
+                "code": r.code,
+                "kind": r.kind,
+                "points": r.points,
+                "value": f"{r.value:.2f}",
+                "currency": r.currency,
+                "status": r.status,
+                "used_order_id": r.used_order_id,
+            }
+            for r in Redemption.objects.filter(shop=shop, member=member).order_by("id")
         ]
     return PrivacyRequest.objects.create(
         shop=shop, customer_id=customer_id, shopify_request_id=shopify_request_id, export=export

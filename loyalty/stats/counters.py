@@ -19,8 +19,10 @@ from loyalty.models import DailyFigures, LedgerEntry, Member, Reason, Shop
 from loyalty.models.figures import SLOTS
 
 # Where each reason's points go: (the figure of an entry that adds points, the figure of
-# one that takes them), counting available and pending points together. A reason missing
-# here fails tests/test_stats.py; redemptions and expiry will add theirs.
+# one that takes them), counting available and pending points together. A reason with one
+# figure both ways counts what it takes less what it gives back: a redemption that failed
+# or a code that expired and returned its points was not redeemed after all. A reason
+# missing here fails tests/test_stats.py; expiry will add its own.
 REASON_FIGURES: dict[str, tuple[str, str]] = {
     Reason.ORDER_EARNED: ("points_earned", "points_reversed"),
     Reason.ORDER_REFUNDED: ("points_earned", "points_reversed"),
@@ -30,6 +32,9 @@ REASON_FIGURES: dict[str, tuple[str, str]] = {
     Reason.SIGNUP_BONUS: ("points_bonus", "points_adjusted_down"),
     Reason.MANUAL_ADJUSTMENT: ("points_adjusted_up", "points_adjusted_down"),
     Reason.IMPORTED: ("points_imported", "points_adjusted_down"),
+    Reason.REWARD_REDEEMED: ("points_redeemed", "points_redeemed"),
+    Reason.REDEMPTION_REFUNDED: ("points_redeemed", "points_redeemed"),
+    Reason.CODE_EXPIRED_REFUND: ("points_redeemed", "points_redeemed"),
 }
 
 # Every counter column; raw SQL below names only these.
@@ -86,7 +91,9 @@ def entry_figures(*, reason: str, points: int, pending_points: int) -> dict[str,
     adds, takes = REASON_FIGURES[reason]
     total = points + pending_points
     counts = {"points_change": points, "pending_change": pending_points}
-    if total > 0:
+    if adds == takes:
+        counts[takes] = -total
+    elif total > 0:
         counts[adds] = total
     elif total < 0:
         counts[takes] = -total

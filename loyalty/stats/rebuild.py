@@ -126,8 +126,12 @@ def _ledger_figures(shop: Shop, zone, figures: Figures) -> None:
     for row in rows:
         day = figures[row["day"]]
         adds, takes = REASON_FIGURES[row["reason"]]
-        day[adds] += row["adds"]
-        day[takes] += row["takes"]
+        if adds == takes:
+            # One figure both ways: what the reason took less what it gave back.
+            day[takes] += row["takes"] - row["adds"]
+        else:
+            day[adds] += row["adds"]
+            day[takes] += row["takes"]
         day["pending_added"] += row["pending_added"]
         day["points_change"] += row["points_change"]
         day["pending_change"] += row["pending_change"]
