@@ -56,6 +56,9 @@ SHOPIFY_SCOPES = env.list(
 # stand-in answers when this points at it (README, "The Shopify stand-in").
 SHOPIFY_ADMIN_ORIGIN = env.str("SHOPIFY_ADMIN_ORIGIN", default="https://{shop}")
 SHOPIFY_HTTP_TIMEOUT = env.float("SHOPIFY_HTTP_TIMEOUT", default=10.0)
+# A shopper waits this long for their discount code before being told it is on its way
+# (202); the background job keeps trying with SHOPIFY_HTTP_TIMEOUT.
+REDEMPTION_SHOPIFY_TIMEOUT = env.float("REDEMPTION_SHOPIFY_TIMEOUT", default=3.0)
 # Loads the stand-in App Bridge script instead of Shopify's CDN (local demo and tests).
 SHOPIFY_APP_BRIDGE_URL = env.str(
     "SHOPIFY_APP_BRIDGE_URL", default="https://cdn.shopify.com/shopifycloud/app-bridge.js"

@@ -3,29 +3,212 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, Lower
+from django.utils import timezone
 
-from loyalty.models import LedgerEntry, Member, Reward, Shop
+from loyalty.models import (
+    LedgerEntry,
+    Member,
+    Order,
+    Program,
+    Reason,
+    Redemption,
+    Reward,
+    RewardKind,
+    Shop,
+    Tier,
+    TierBasis,
+    TierWindow,
+)
+from loyalty.models.reward import percent_text
+
+ACCOUNT_CODES_SHOWN = 20
+ACCOUNT_ACTIVITY_SHOWN = 10
+# What counts towards a points_earned tier: points from orders (less what refunds took
+# back) and bonuses, never redemptions, adjustments or imported balances.
+_TIER_EARNING_REASONS = (
+    Reason.ORDER_EARNED,
+    Reason.ORDER_REFUNDED,
+    Reason.ORDER_CANCELLED,
+    Reason.SIGNUP_BONUS,
+)
 
 
-def member_account(*, shop: Shop | None, customer_id: int) -> dict:
-    """What a shopper sees of their points: zeros for a customer with none yet."""
+def member_account(*, shop: Shop, customer_id: int | None, now: datetime | None = None) -> dict:
+    """What a shopper sees of the program and their points (docs/redemptions.md, "The
+    account answer"): the guest answer for `customer_id` None, zeros for a customer with
+    no points yet. Every key is always present.
+
+    A handful of indexed queries whatever the shop's size: the member (with tier), the
+    program, its tiers, the catalogue, the member's newest codes and ledger entries, and
+    one sum for the progress to the next tier.
+    """
+    now = now or timezone.now()
     member = None
-    if shop is not None:
+    if customer_id is not None:
         member = (
-            Member.objects.filter(shop=shop, customer_id=customer_id)
-            .only("balance", "pending")
-            .first()
+            Member.objects.filter(shop=shop, customer_id=customer_id).select_related("tier").first()
         )
+    balance = member.balance if member else 0
+    program = Program.objects.filter(shop=shop).first() or Program(shop=shop)
+    catalogue = Reward.objects.filter(shop=shop, enabled=True, deleted_at__isnull=True)
+    rewards = sorted(
+        (_account_reward(reward, shop.currency, balance, customer_id) for reward in catalogue),
+        key=lambda reward: (not reward["affordable"], reward["points_cost"], reward["id"]),
+    )
     return {
-        "guest": False,
-        "customer_id": str(customer_id),
-        "balance": member.balance if member else 0,
+        "guest": customer_id is None,
+        "customer_id": str(customer_id) if customer_id is not None else None,
+        "currency": shop.currency,
+        "balance": balance,
         "pending": member.pending if member else 0,
+        "tier": _account_tier(member, program, now) if member else None,
+        "rewards": rewards,
+        "codes": _account_codes(member, shop.currency) if member else [],
+        "ways_to_earn": _ways_to_earn(program),
+        "activity": _account_activity(member) if member else [],
+        "referral_url": None,
+        "birthday": None,
+        "expiring": None,
     }
+
+
+def _account_reward(reward: Reward, currency: str, balance: int, customer_id) -> dict:
+    percent = reward.kind == RewardKind.PERCENT_OFF
+    return {
+        "id": reward.pk,
+        "name": reward.title(currency),
+        "kind": reward.kind,
+        "points_cost": reward.points_cost,
+        "value": percent_text(reward.value) if percent else f"{reward.value:.2f}",
+        "minimum_subtotal": (
+            f"{reward.minimum_subtotal:.2f}" if reward.minimum_subtotal is not None else None
+        ),
+        "affordable": customer_id is not None and balance >= reward.points_cost,
+        "variable": (
+            {
+                "points_step": reward.points_step,
+                "value_step": f"{reward.value_step:.2f}",
+                "maximum_points": reward.maximum_points,
+            }
+            if reward.variable
+            else None
+        ),
+    }
+
+
+def _account_tier(member: Member, program: Program, now: datetime) -> dict | None:
+    if member.tier is None:
+        return None
+    higher = (
+        Tier.objects.filter(shop_id=member.shop_id, threshold__gt=member.tier.threshold)
+        .order_by("threshold")
+        .first()
+    )
+    following = None
+    if higher is not None:
+        progress = tier_progress(member=member, program=program, now=now)
+        following = {
+            "name": higher.name,
+            "threshold": higher.threshold,
+            "remaining": max(0, higher.threshold - progress),
+        }
+    return {
+        "name": member.tier.name,
+        "multiplier": format(member.tier.multiplier.normalize(), "f"),
+        "next": following,
+    }
+
+
+def tier_progress(*, member: Member, program: Program, now: datetime) -> int:
+    """What the program's `tier_basis` counts for the member over its `tier_window`: points
+    earned from orders and bonuses, or whole units of currency spent on paid orders."""
+    since = (
+        now - timedelta(days=365) if program.tier_window == TierWindow.ROLLING_12_MONTHS else None
+    )
+    if program.tier_basis == TierBasis.AMOUNT_SPENT:
+        orders = Order.objects.filter(member=member, paid=True, cancelled=False, test=False)
+        if since is not None:
+            orders = orders.filter(created_at__gte=since)
+        spent = orders.aggregate(total=Sum("earning_base"))["total"] or 0
+        return int(spent)
+    entries = LedgerEntry.objects.filter(member=member, reason__in=_TIER_EARNING_REASONS)
+    if since is not None:
+        entries = entries.filter(created_at__gte=since)
+    earned = entries.aggregate(total=Sum(F("points") + F("pending_points")))["total"]
+    return earned or 0
+
+
+def _account_codes(member: Member, currency: str) -> list[dict]:
+    redemptions = (
+        Redemption.objects.filter(member=member)
+        .select_related("reward")
+        .order_by("-created_at", "-id")[:ACCOUNT_CODES_SHOWN]
+    )
+    return [
+        {
+            "id": redemption.pk,
+            "code": redemption.code,
+            "reward_id": redemption.reward_id,
+            "reward_name": redemption.reward.title(currency),
+            "status": redemption.status,
+            "value": (
+                percent_text(redemption.value)
+                if redemption.kind == RewardKind.PERCENT_OFF
+                else f"{redemption.value:.2f}"
+            ),
+            "created_at": _utc_text(redemption.created_at),
+            "expires_at": _utc_text(redemption.expires_at) if redemption.expires_at else None,
+        }
+        for redemption in redemptions
+    ]
+
+
+def _ways_to_earn(program: Program) -> list[dict]:
+    ways: list[dict] = []
+    if program.points_per_unit > 0:
+        ways.append(
+            {"key": "purchase", "points_per_unit": format(program.points_per_unit.normalize(), "f")}
+        )
+    if program.signup_points:
+        ways.append({"key": "signup", "points": program.signup_points})
+    if program.birthday_points:
+        ways.append({"key": "birthday", "points": program.birthday_points})
+    if program.review_points:
+        ways.append(
+            {
+                "key": "review",
+                "points": program.review_points,
+                "photo_bonus": program.review_photo_bonus_points,
+            }
+        )
+    if program.referral_advocate_points:
+        ways.append({"key": "referral", "points": program.referral_advocate_points})
+    return ways
+
+
+def _account_activity(member: Member) -> list[dict]:
+    entries = LedgerEntry.objects.filter(member=member).order_by("-sequence")[
+        :ACCOUNT_ACTIVITY_SHOWN
+    ]
+    labels = dict(Reason.choices)
+    return [
+        {
+            "at": _utc_text(entry.created_at),
+            "points": entry.points,
+            "pending_points": entry.pending_points,
+            "reason": entry.reason,
+            "description": labels.get(entry.reason, entry.reason),
+        }
+        for entry in entries
+    ]
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def ledger_drift(*, shop: Shop) -> list[dict]:

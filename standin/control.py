@@ -71,7 +71,8 @@ def mint_session_token(state: State, request: Request) -> Response:
 
 
 def knobs(state: State, request: Request) -> Response:
-    """GET the knobs; POST any of {throttle, fail_status, fail_count, hang_count, hang_seconds}."""
+    """GET the knobs; POST any of {throttle, fail_status, fail_count, hang_count, hang_seconds,
+    refuse_count}."""
     with state.lock:
         if request.method == "POST":
             for name, value in _body(request).items():

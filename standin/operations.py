@@ -75,6 +75,120 @@ def shop(context: Context) -> dict[str, Any]:
     }
 
 
+def _refused(context: Context) -> bool:
+    """Consume the `refuse_count` knob: True when this mutation must answer userErrors."""
+    with context.state.lock:
+        knobs = context.state.knobs
+        if knobs.refuse_count > 0:
+            knobs.refuse_count -= 1
+            return True
+    return False
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def _gids(values: Any, kind: str) -> bool:
+    prefix = f"gid://shopify/{kind}/"
+    return (
+        isinstance(values, list)
+        and bool(values)
+        and all(
+            isinstance(v, str) and v.startswith(prefix) and v[len(prefix) :].isdigit()
+            for v in values
+        )
+    )
+
+
+def _code_discount_problems(argument: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """What Shopify checks of a code discount's input ("DiscountCodeBasicInput",
+    "DiscountCodeFreeShippingInput": code, context, startsAt and title are required when
+    creating; "DiscountContextInput", "DiscountMinimumRequirementInput")."""
+    problems = []
+    for required in ("title", "startsAt"):
+        if not data.get(required):
+            problems.append(
+                _user_error([argument, required], f"{required} can't be blank", "BLANK")
+            )
+    context = data.get("context")
+    if context is None and data.get("customerSelection") is None:
+        problems.append(_user_error([argument, "context"], "context can't be blank", "BLANK"))
+    elif context is not None:
+        customers = (context.get("customers") or {}).get("add")
+        everyone = context.get("all") is not None or context.get("customerSegments")
+        if not everyone and not _gids(customers, "Customer"):
+            problems.append(
+                _user_error(
+                    [argument, "context", "customers", "add"],
+                    "Customers must be a list of Customer ids",
+                    "INVALID",
+                )
+            )
+    limit = data.get("usageLimit")
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        problems.append(
+            _user_error([argument, "usageLimit"], "Usage limit must be at least 1", "INVALID")
+        )
+    subtotal = ((data.get("minimumRequirement") or {}).get("subtotal") or {}).get(
+        "greaterThanOrEqualToSubtotal"
+    )
+    if data.get("minimumRequirement") is not None:
+        amount = _decimal(subtotal)
+        if amount is None or amount < 0:
+            problems.append(
+                _user_error(
+                    [argument, "minimumRequirement", "subtotal", "greaterThanOrEqualToSubtotal"],
+                    "Minimum subtotal must be a decimal of 0 or more",
+                    "INVALID",
+                )
+            )
+    if data.get("endsAt") and data.get("startsAt") and data["endsAt"] <= data["startsAt"]:
+        problems.append(
+            _user_error([argument, "endsAt"], "Ends at must be after starts at", "INVALID")
+        )
+    return problems
+
+
+def _customer_gets_problems(argument: str, gets: Any) -> list[dict[str, Any]]:
+    """ "DiscountCustomerGetsInput": a value (an amount above 0, or a percentage from 0 to
+    1) and the items it applies to (all, or products by id)."""
+    field = [argument, "customerGets"]
+    if not isinstance(gets, dict):
+        return [_user_error(field, "customerGets can't be blank", "BLANK")]
+    problems = []
+    value = gets.get("value") or {}
+    amount = _decimal((value.get("discountAmount") or {}).get("amount"))
+    percentage = value.get("percentage")
+    if "discountAmount" in value and "percentage" in value:
+        problems.append(_user_error([*field, "value"], "Only one value type allowed", "INVALID"))
+    elif "discountAmount" in value:
+        if amount is None or amount <= 0:
+            problems.append(
+                _user_error([*field, "value"], "Amount must be greater than 0", "INVALID")
+            )
+    elif isinstance(percentage, int | float) and not isinstance(percentage, bool):
+        if not 0 < percentage <= 1:
+            problems.append(
+                _user_error(
+                    [*field, "value"], "Value must be between 0.00 - 1.00", "VALUE_OUTSIDE_RANGE"
+                )
+            )
+    else:
+        problems.append(_user_error([*field, "value"], "Value can't be blank", "BLANK"))
+    items = gets.get("items") or {}
+    products = (items.get("products") or {}).get("productsToAdd")
+    if items.get("all") is not True and not _gids(products, "Product"):
+        problems.append(
+            _user_error([*field, "items"], "Items must be all or a list of Product ids", "INVALID")
+        )
+    return problems
+
+
 def _create_code_discount(context: Context, argument: str, typename: str) -> dict[str, Any]:
     data = context.inputs.get(argument) or {}
     code = str(data.get("code") or "").strip()
@@ -83,6 +197,13 @@ def _create_code_discount(context: Context, argument: str, typename: str) -> dic
             "codeDiscountNode": None,
             "userErrors": [_user_error([argument, "code"], "Code can't be blank", "BLANK")],
         }
+    problems = _code_discount_problems(argument, data)
+    if typename == "DiscountCodeBasic":
+        problems += _customer_gets_problems(argument, data.get("customerGets"))
+    if not problems and _refused(context):
+        problems = [_user_error([argument], "Refused by the stand-in (refuse_count)", "INVALID")]
+    if problems:
+        return {"codeDiscountNode": None, "userErrors": problems}
     state = context.state
     with state.lock:
         taken = any(
@@ -102,21 +223,38 @@ def _create_code_discount(context: Context, argument: str, typename: str) -> dic
             "input": data,
         }
     return {
-        "codeDiscountNode": {
-            "id": node_id,
-            "codeDiscount": {
-                "__typename": typename,
-                "title": data.get("title") or code,
-                "status": "ACTIVE",
-                "startsAt": data.get("startsAt"),
-                "endsAt": data.get("endsAt"),
-                "usageLimit": data.get("usageLimit"),
-                "appliesOncePerCustomer": bool(data.get("appliesOncePerCustomer")),
-                "codes": {"nodes": [{"code": code}]},
-            },
-        },
+        "codeDiscountNode": _code_discount_node(node_id, state.discounts[node_id]),
         "userErrors": [],
     }
+
+
+def _code_discount_node(node_id: str, record: dict[str, Any]) -> dict[str, Any]:
+    """Object "DiscountCodeNode" with its "codeDiscount"."""
+    data = record["input"]
+    return {
+        "id": node_id,
+        "codeDiscount": {
+            "__typename": record["type"],
+            "title": data.get("title") or record["code"],
+            "status": "ACTIVE",
+            "startsAt": data.get("startsAt"),
+            "endsAt": data.get("endsAt"),
+            "usageLimit": data.get("usageLimit"),
+            "appliesOncePerCustomer": bool(data.get("appliesOncePerCustomer")),
+            "codes": {"nodes": [{"code": record["code"]}]},
+        },
+    }
+
+
+@resolver("codeDiscountNodeByCode", scope="read_discounts")
+def code_discount_node_by_code(context: Context) -> dict[str, Any] | None:
+    """Query "codeDiscountNodeByCode(code: String!)": case-insensitive; null when none."""
+    code = str(context.inputs.get("code") or "").lower()
+    with context.state.lock:
+        for node_id, record in context.state.discounts.items():
+            if record["shop"] == context.shop.domain and record["code"].lower() == code:
+                return _code_discount_node(node_id, record)
+    return None
 
 
 @resolver("discountCodeBasicCreate")
@@ -212,6 +350,13 @@ def store_credit_account_credit(context: Context) -> dict[str, Any]:
     except InvalidOperation:
         amount = Decimal(0)
     currency = credit.get("currencyCode") or context.shop.currency
+    if amount > 0 and _refused(context):
+        return {
+            "storeCreditAccountTransaction": None,
+            "userErrors": [
+                _user_error(["id"], "Refused by the stand-in (refuse_count)", "INVALID")
+            ],
+        }
     if amount <= 0:
         return {
             "storeCreditAccountTransaction": None,

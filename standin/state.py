@@ -148,6 +148,8 @@ class Knobs:
     fail_count: int = 0
     hang_count: int = 0
     hang_seconds: float = 0.0
+    # The next mutations that create a discount or credit store credit answer userErrors.
+    refuse_count: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

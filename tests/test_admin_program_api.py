@@ -30,6 +30,7 @@ DEFAULTS = {
     "referral_monthly_cap": 10,
     "expiry_days": None,
     "expiry_reminder_days": 30,
+    "expired_code_points_return": False,
     "tier_basis": "points_earned",
     "tier_window": "lifetime",
     "tiers": [],

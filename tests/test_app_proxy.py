@@ -29,7 +29,13 @@ def test_member_sees_available_and_pending_points(client: Client):
     points_record(member=member, pending_points=30, reason=Reason.ORDER_EARNED, idempotency_key="b")
     response = account(client)
     assert response.status_code == 200
-    assert response.json() == {"guest": False, "customer_id": "1001", "balance": 120, "pending": 30}
+    answer = response.json()
+    assert (answer["guest"], answer["customer_id"]) == (False, "1001")
+    assert (answer["balance"], answer["pending"]) == (120, 30)
+    assert [(a["points"], a["pending_points"], a["reason"]) for a in answer["activity"]] == [
+        (0, 30, "order_earned"),
+        (120, 0, "signup_bonus"),
+    ]
     assert "no-store" in response["Cache-Control"]
 
 
@@ -96,11 +102,13 @@ def test_one_shops_proxy_never_sees_another_shops_member(client: Client):
         member=factories.member(alice, 1001), points=9, reason="signup_bonus", idempotency_key="x"
     )
     assert account(client, shop="alice.myshopify.com").json()["balance"] == 9
-    assert account(client, shop="bob.myshopify.com").json()["balance"] == 0
+    bobs = account(client, shop="bob.myshopify.com").json()
+    assert (bobs["balance"], bobs["activity"], bobs["codes"]) == (0, [], [])
 
 
-def test_uninstalled_shop_gets_404(client: Client):
+def test_uninstalled_or_unknown_shop_gets_404(client: Client):
     shop = factories.shop()
     shop.uninstalled_at = "2026-11-01T00:00:00Z"
     shop.save()
     assert account(client).status_code == 404
+    assert account(client, shop="nobody.myshopify.com").status_code == 404

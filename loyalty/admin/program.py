@@ -135,6 +135,7 @@ def _program(shop: Shop, program: Program) -> dict:
         "referral_monthly_cap": program.referral_monthly_cap,
         "expiry_days": program.expiry_days,
         "expiry_reminder_days": program.expiry_reminder_days,
+        "expired_code_points_return": program.expired_code_points_return,
         "tier_basis": program.tier_basis,
         "tier_window": program.tier_window,
         "tiers": [

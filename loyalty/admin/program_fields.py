@@ -107,6 +107,12 @@ def _pos_orders_earn(value: Any) -> tuple[bool | None, str]:
     return None, "Say true or false: whether orders taken in store (Shopify POS) earn points."
 
 
+def _expired_code_points_return(value: Any) -> tuple[bool | None, str]:
+    if isinstance(value, bool):
+        return value, ""
+    return None, "Say true or false: whether a code that expires unused gives its points back."
+
+
 def _whole_number(
     value: Any, *, smallest: int, largest: int, problem: str, optional: bool = False
 ) -> tuple[int | None, str]:
@@ -289,6 +295,7 @@ PARSERS = {
     "referral_monthly_cap": _referral_monthly_cap,
     "expiry_days": _expiry_days,
     "expiry_reminder_days": _expiry_reminder_days,
+    "expired_code_points_return": _expired_code_points_return,
     "tier_basis": _choice(
         TierBasis,
         'Choose what tiers count: "points_earned" or "amount_spent" (whole units of currency).',

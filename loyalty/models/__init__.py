@@ -5,6 +5,7 @@ from .onboarding import Onboarding
 from .order import Order, Refund
 from .privacy import PrivacyRequest
 from .program import Program, Rounding
+from .redemption import Redemption, RedemptionStatus
 from .reward import Reward, RewardKind
 from .shop import Shop, is_shop_domain
 from .tier import Tier, TierBasis, TierWindow
@@ -21,6 +22,8 @@ __all__ = [
     "PrivacyRequest",
     "Program",
     "Reason",
+    "Redemption",
+    "RedemptionStatus",
     "Refund",
     "Reward",
     "RewardKind",

@@ -12,6 +12,10 @@ class Reason(models.TextChoices):
     SIGNUP_BONUS = "signup_bonus", "Signup bonus"
     MANUAL_ADJUSTMENT = "manual_adjustment", "Adjusted by the store"
     IMPORTED = "imported", "Starting balance imported"
+    REWARD_REDEEMED = "reward_redeemed", "Spent on a reward"
+    # Shopify refused the discount or could not be reached in time; `note` says which.
+    REDEMPTION_REFUNDED = "redemption_refunded", "Points back: the reward could not be made"
+    CODE_EXPIRED_REFUND = "code_expired_refund", "Points back: the code expired unused"
 
 
 class LedgerEntry(models.Model):

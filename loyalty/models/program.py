@@ -50,6 +50,8 @@ class Program(models.Model):
     expiry_days = models.PositiveIntegerField(null=True, blank=True)
     # Days before expiry a member is reminded; null: no reminder.
     expiry_reminder_days = models.PositiveIntegerField(null=True, blank=True, default=30)
+    # A redeemed code that expires unused gives its points back (once).
+    expired_code_points_return = models.BooleanField(default=False)
     tier_basis = models.CharField(
         max_length=16, choices=TierBasis.choices, default=TierBasis.POINTS_EARNED
     )

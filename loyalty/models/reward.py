@@ -1,6 +1,8 @@
 from decimal import Decimal
 
 from django.db import models
+from django.db.models.functions import Mod
+from django.db.models.lookups import Exact
 
 from .shop import Shop
 
@@ -15,6 +17,8 @@ class RewardKind(models.TextChoices):
 
 # Kinds whose value is not a number the merchant chooses: it is always 0.
 VALUELESS_KINDS = (RewardKind.FREE_SHIPPING, RewardKind.FREE_PRODUCT)
+# Kinds a shopper may buy in steps ("100 points for each 1.00 off"): amounts of money.
+VARIABLE_KINDS = (RewardKind.AMOUNT_OFF, RewardKind.STORE_CREDIT)
 
 
 class Reward(models.Model):
@@ -36,6 +40,13 @@ class Reward(models.Model):
     # The Shopify product a free_product reward gives.
     product_id = models.BigIntegerField(null=True, blank=True)
     enabled = models.BooleanField(default=True)
+    # A variable reward lets the shopper choose how many points to spend: any multiple of
+    # `points_step` from `points_cost` up to `maximum_points`, each step worth `value_step`.
+    # `value` is then what `points_cost` buys.
+    variable = models.BooleanField(default=False)
+    points_step = models.PositiveIntegerField(null=True, blank=True)
+    value_step = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    maximum_points = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -75,10 +86,41 @@ class Reward(models.Model):
                 | models.Q(expires_after_days__gt=0),
                 name="reward_expiry_positive",
             ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    variable=False,
+                    points_step__isnull=True,
+                    value_step__isnull=True,
+                    maximum_points__isnull=True,
+                )
+                | models.Q(
+                    variable=True,
+                    kind__in=VARIABLE_KINDS,
+                    points_step__gt=0,
+                    value_step__gt=0,
+                    maximum_points__gte=models.F("points_cost"),
+                ),
+                name="reward_variable_has_steps",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(variable=False)
+                | models.Q(
+                    Exact(Mod("points_cost", "points_step"), 0),
+                    Exact(Mod("maximum_points", "points_step"), 0),
+                ),
+                name="reward_variable_whole_steps",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.points_cost} points ({self.shop_id})"
+
+    def value_for(self, points: int) -> Decimal:
+        """What `points` buy of this reward: its value, or for a variable reward the value
+        of that many whole steps."""
+        if not self.variable:
+            return self.value
+        return self.value_step * (points // self.points_step)
 
     def title(self, currency: str) -> str:
         """The merchant's name for the reward, or one made from its kind and value."""

@@ -1,34 +1,50 @@
 """The storefront's API, reached through Shopify's app proxy (/apps/loyalty/… on the shop)."""
 
+import json
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from loyalty import selectors
-from loyalty.models import Shop, is_shop_domain
+from loyalty import selectors, tasks
+from loyalty.models import Member, RedemptionStatus, RewardKind, Shop, is_shop_domain
+from loyalty.services.redemptions import (
+    NegativeBalance,
+    NotEnoughPoints,
+    RedemptionRefused,
+    redemption_deliver,
+    reward_redeem,
+)
 
 from .signature import app_proxy_request_valid
 
+# Shopify ids are positive 64-bit integers.
+_LARGEST_ID = 2**63 - 1
+
 
 def app_proxy(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Only requests Shopify signed reach the view, with `request.shop_domain` and
+    """Only requests Shopify signed reach the view, with `request.shop` (installed) and
     `request.customer_id` (None for a guest) taken from the signed query, never from
     anything else the browser sends."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not app_proxy_request_valid(request.GET):
-            return JsonResponse(
-                {"error": "This request was not signed by Shopify's app proxy, or is stale."},
-                status=401,
+            return _error(
+                401,
+                "This request was not signed by Shopify's app proxy, or is stale.",
+                "bad_signature",
             )
         shop_domain = request.GET.get("shop", "")
         customer = request.GET.get("logged_in_customer_id", "")
         if not is_shop_domain(shop_domain) or (customer and not customer.isdigit()):
-            return JsonResponse({"error": "The app proxy parameters are malformed."}, status=400)
-        request.shop_domain = shop_domain
+            return _error(400, "The app proxy parameters are malformed.", "bad_request")
+        shop = Shop.objects.filter(domain=shop_domain).first()
+        if shop is None or not shop.is_installed:
+            return _error(404, "Perennial is not installed on this shop.", "not_installed")
+        request.shop = shop
         request.customer_id = int(customer) if customer else None
         response = view(request, *args, **kwargs)
         # Per-customer answers: never cached by Shopify's or anyone's shared cache.
@@ -41,9 +57,83 @@ def app_proxy(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 @require_GET
 @app_proxy
 def account(request: HttpRequest) -> HttpResponse:
-    shop = Shop.objects.filter(domain=request.shop_domain).first()
-    if shop is not None and not shop.is_installed:
-        return JsonResponse({"error": "Perennial is not installed on this shop."}, status=404)
+    return JsonResponse(
+        selectors.member_account(shop=request.shop, customer_id=request.customer_id)
+    )
+
+
+@require_POST
+@app_proxy
+def redemptions(request: HttpRequest) -> HttpResponse:
+    """Spend points on a reward: 201 with the code (or the store credit), 202 while Shopify
+    is still making it (the code then shows in the account answer), 502 when Shopify
+    refused it (the points are back). docs/redemptions.md lists every answer."""
     if request.customer_id is None:
-        return JsonResponse({"guest": True, "balance": 0, "pending": 0})
-    return JsonResponse(selectors.member_account(shop=shop, customer_id=request.customer_id))
+        return _error(403, "Sign in to your account to redeem rewards.", "guest")
+    reward_id, points, problem = _redemption_request(request.body)
+    if problem:
+        return _error(422, problem, "bad_request")
+    reward = selectors.reward_find(shop=request.shop, reward_id=reward_id)
+    if reward is None:
+        return _error(
+            404, "This reward does not exist; it may have been removed.", "unknown_reward"
+        )
+    try:
+        redemption = reward_redeem(
+            shop=request.shop, customer_id=request.customer_id, reward=reward, points=points
+        )
+    except RedemptionRefused as exc:
+        status = 409 if isinstance(exc, NotEnoughPoints | NegativeBalance) else 422
+        return _error(status, str(exc), exc.code)
+    redemption = redemption_deliver(
+        redemption_id=redemption.pk, timeout=settings.REDEMPTION_SHOPIFY_TIMEOUT
+    )
+    if redemption.status == RedemptionStatus.PENDING:
+        tasks.redemption_enqueue(redemption.pk, at=redemption.retry_at)
+    balance = Member.objects.filter(pk=redemption.member_id).values_list("balance", flat=True)[0]
+    if redemption.status == RedemptionStatus.READY:
+        answer = {"id": redemption.pk, "status": redemption.status, "balance": balance}
+        if redemption.kind == RewardKind.STORE_CREDIT:
+            answer |= {"credited": f"{redemption.value:.2f}", "currency": redemption.currency}
+        else:
+            answer["code"] = redemption.code
+        return JsonResponse(answer, status=201)
+    if redemption.status == RedemptionStatus.FAILED:
+        return JsonResponse(
+            {
+                "error": "The store could not create this reward right now; your points are back.",
+                "code": "reward_not_created",
+                "id": redemption.pk,
+                "status": redemption.status,
+                "balance": balance,
+            },
+            status=502,
+        )
+    return JsonResponse(
+        {"id": redemption.pk, "status": RedemptionStatus.PENDING, "balance": balance}, status=202
+    )
+
+
+def _redemption_request(body: bytes) -> tuple[int, int | None, str]:
+    """The reward id and the chosen points from the body, or a message saying what's wrong."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        document = None
+    if not isinstance(document, dict):
+        return 0, None, 'Send {"reward_id": <id>} as JSON.'
+    reward_id, points = document.get("reward_id"), document.get("points")
+    if not _whole(reward_id) or not 0 < reward_id <= _LARGEST_ID:
+        return 0, None, "reward_id must be the id of a reward, a whole number."
+    if points is not None and (not _whole(points) or points <= 0):
+        return 0, None, "points must be a whole number above 0, or left out."
+    return reward_id, points, ""
+
+
+def _whole(value: object) -> bool:
+    # bool is an int in Python, not in JSON.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _error(status: int, message: str, code: str) -> JsonResponse:
+    return JsonResponse({"error": message, "code": code}, status=status)

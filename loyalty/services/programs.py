@@ -29,6 +29,7 @@ PROGRAM_SETTINGS = (
     "referral_monthly_cap",
     "expiry_days",
     "expiry_reminder_days",
+    "expired_code_points_return",
     "tier_basis",
     "tier_window",
     "tiers",

@@ -1,0 +1,179 @@
+"""What a redemption makes at Shopify: a discount code for one customer, or store credit.
+
+Shapes from the GraphQL Admin API reference: `discountCodeBasicCreate(basicCodeDiscount:
+DiscountCodeBasicInput!)`, `discountCodeFreeShippingCreate(freeShippingCodeDiscount:
+DiscountCodeFreeShippingInput!)` (both need `code`, `context`, `startsAt` and `title`),
+`storeCreditAccountCredit(id: ID!, creditInput: StoreCreditAccountCreditInput!)` and
+`codeDiscountNodeByCode(code: String!)`. Inputs always travel as variables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from loyalty.models import RewardKind, Shop
+
+from .admin_api import AdminApiError, admin_graphql
+
+_PAYLOAD = "codeDiscountNode { id } userErrors { field message code }"
+BASIC_CREATE = (
+    "mutation RedemptionDiscount($discount: DiscountCodeBasicInput!) {"
+    f" discountCodeBasicCreate(basicCodeDiscount: $discount) {{ {_PAYLOAD} }} }}"
+)
+FREE_SHIPPING_CREATE = (
+    "mutation RedemptionFreeShipping($discount: DiscountCodeFreeShippingInput!) {"
+    f" discountCodeFreeShippingCreate(freeShippingCodeDiscount: $discount) {{ {_PAYLOAD} }} }}"
+)
+STORE_CREDIT = (
+    "mutation RedemptionStoreCredit($owner: ID!, $credit: StoreCreditAccountCreditInput!) {"
+    " storeCreditAccountCredit(id: $owner, creditInput: $credit) {"
+    " storeCreditAccountTransaction { id amount { amount currencyCode } }"
+    " userErrors { field message code } } }"
+)
+DISCOUNT_BY_CODE = (
+    "query RedemptionByCode($code: String!) { codeDiscountNodeByCode(code: $code) { id } }"
+)
+# The userError code Shopify answers when a discount code already exists.
+CODE_TAKEN = "TAKEN"
+
+
+class GrantRefused(Exception):
+    """Shopify answered and said no (userErrors, or an error a retry cannot fix)."""
+
+
+class GrantUnavailable(Exception):
+    """Shopify could not be reached, was slow, overloaded or throttled: try again later."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One redemption as Shopify needs it. `value` is money in `currency`, or a percent for
+    percent_off; `product_id` only for free_product."""
+
+    code: str
+    title: str
+    kind: str
+    value: Decimal
+    currency: str
+    customer_id: int
+    starts_at: datetime
+    ends_at: datetime | None = None
+    minimum_subtotal: Decimal | None = None
+    product_id: int | None = None
+
+
+def grant_make(shop: Shop, grant: Grant, *, timeout: float | None = None) -> str:
+    """Make the discount code (or credit the store credit) and answer its Shopify id.
+
+    Safe to call again for the same code: if Shopify already holds it (an earlier call that
+    timed out had in fact made it), the existing discount's id is answered. Raises
+    GrantRefused when Shopify refuses, GrantUnavailable when it may work later.
+    """
+    if grant.kind == RewardKind.STORE_CREDIT:
+        return _store_credit(shop, grant, timeout)
+    if grant.kind == RewardKind.FREE_SHIPPING:
+        query, root, variables = (
+            FREE_SHIPPING_CREATE,
+            "discountCodeFreeShippingCreate",
+            {"discount": {**_code_terms(grant), "destination": {"all": True}}},
+        )
+    else:
+        query, root, variables = (
+            BASIC_CREATE,
+            "discountCodeBasicCreate",
+            {"discount": {**_code_terms(grant), "customerGets": _customer_gets(grant)}},
+        )
+    payload = _call(shop, query, variables, timeout)[root] or {}
+    errors = payload.get("userErrors") or []
+    if any(error.get("code") == CODE_TAKEN for error in errors):
+        existing = _call(shop, DISCOUNT_BY_CODE, {"code": grant.code}, timeout)
+        node = existing.get("codeDiscountNodeByCode")
+        if node and node.get("id"):
+            return node["id"]
+    if errors:
+        raise GrantRefused(_messages(errors))
+    node = payload.get("codeDiscountNode") or {}
+    if not node.get("id"):
+        raise GrantRefused(f"{root} answered without a discount")
+    return node["id"]
+
+
+def customer_gid(customer_id: int) -> str:
+    return f"gid://shopify/Customer/{customer_id}"
+
+
+def _code_terms(grant: Grant) -> dict:
+    terms = {
+        "title": grant.title,
+        "code": grant.code,
+        "startsAt": _iso(grant.starts_at),
+        "endsAt": _iso(grant.ends_at) if grant.ends_at else None,
+        # Only the member who spent the points, once, on one order.
+        "context": {"customers": {"add": [customer_gid(grant.customer_id)]}},
+        "usageLimit": 1,
+        "appliesOncePerCustomer": True,
+    }
+    if grant.minimum_subtotal is not None:
+        terms["minimumRequirement"] = {
+            "subtotal": {"greaterThanOrEqualToSubtotal": str(grant.minimum_subtotal)}
+        }
+    return terms
+
+
+def _customer_gets(grant: Grant) -> dict:
+    if grant.kind == RewardKind.PERCENT_OFF:
+        # Shopify's percentage is a fraction between 0 and 1.
+        return {"value": {"percentage": float(grant.value / 100)}, "items": {"all": True}}
+    if grant.kind == RewardKind.FREE_PRODUCT:
+        return {
+            "value": {"percentage": 1.0},
+            "items": {"products": {"productsToAdd": [f"gid://shopify/Product/{grant.product_id}"]}},
+        }
+    return {
+        "value": {"discountAmount": {"amount": str(grant.value), "appliesOnEachItem": False}},
+        "items": {"all": True},
+    }
+
+
+def _store_credit(shop: Shop, grant: Grant, timeout: float | None) -> str:
+    credit = {"creditAmount": {"amount": str(grant.value), "currencyCode": grant.currency}}
+    variables = {"owner": customer_gid(grant.customer_id), "credit": credit}
+    payload = _call(shop, STORE_CREDIT, variables, timeout)["storeCreditAccountCredit"] or {}
+    errors = payload.get("userErrors") or []
+    if errors:
+        raise GrantRefused(_messages(errors))
+    transaction = payload.get("storeCreditAccountTransaction") or {}
+    if not transaction.get("id"):
+        raise GrantRefused("storeCreditAccountCredit answered without a transaction")
+    return transaction["id"]
+
+
+def _call(shop: Shop, query: str, variables: dict, timeout: float | None) -> dict:
+    try:
+        return admin_graphql(shop, query, variables, timeout=timeout)
+    except AdminApiError as exc:
+        if _transient(exc):
+            raise GrantUnavailable(str(exc)) from exc
+        raise GrantRefused(str(exc)) from exc
+
+
+def _transient(error: AdminApiError) -> bool:
+    # Unreachable or slow (no status), no working token yet (401: a refresh may come),
+    # throttled (429, or THROTTLED in a 200) and Shopify's own failures (5xx) pass; a
+    # GraphQL error in a 200 (ACCESS_DENIED, a bad field) will answer the same next time.
+    if error.status is None or error.status in (401, 429) or error.status >= 500:
+        return True
+    return any(
+        isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "THROTTLED"
+        for e in error.errors
+    )
+
+
+def _messages(errors: list) -> str:
+    return "; ".join(str(error.get("message", error)) for error in errors)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
