@@ -269,12 +269,12 @@ def home(state: State, request: Request) -> Response:
         "in the theme editor (here: <code>POST /_standin/app-embed</code>).</p>"
     )
     products = "".join(
-        f"<li><span class=swatch></span><strong>{item}</strong><br>{price}</li>"
+        f"<li><span class=swatch></span><strong>{item}</strong><br>{price} {record.currency}</li>"
         for item, price in (
-            ("Linen apron", "$38.00"),
-            ("Seed collection", "$24.00"),
-            ("Watering can", "$52.00"),
-            ("Pruning shears", "$45.00"),
+            ("Linen apron", "38.00"),
+            ("Seed collection", "24.00"),
+            ("Watering can", "52.00"),
+            ("Pruning shears", "45.00"),
         )
     )
     page = f"""<!doctype html>
@@ -282,6 +282,7 @@ def home(state: State, request: Request) -> Response:
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>{name}</title>
 <style>
 body{{margin:0;font-family:system-ui,sans-serif;color:#1a1a1a;background:#faf8f4}}

@@ -124,7 +124,7 @@ def test_script_is_deferred_and_styles_and_script_come_from_asset_url(shopify):
     assert scripts == [
         {"src": "/_standin/cdn/extensions/loyalty-widget/assets/loyalty-widget.js", "defer": None}
     ]
-    links = elements(page, "link")
+    links = [link for link in elements(page, "link") if link["rel"] == "stylesheet"]
     assert links == [
         {
             "rel": "stylesheet",

@@ -20,8 +20,10 @@
   var locale = document.documentElement.lang || navigator.language || "en";
   var account = null;
   var loading = false;
-  // What the last redemption gave, above the rest; kept out of `content`, which is rebuilt.
-  var resultBox = content.parentNode.insertBefore(document.createElement("div"), content);
+  // What the last redemption gave: kept out of `content` (rebuilt on every answer) and last
+  // in the panel, sticking to its bottom, so showing it moves nothing else.
+  var resultBox = content.parentNode.appendChild(document.createElement("div"));
+  resultBox.className = "prn-results";
   var sections = 0;
   var POLL_DELAYS = [1000, 1500, 2000, 3000, 4000, 5000, 6000, 8000];
 
@@ -30,8 +32,10 @@
       return vars && name in vars ? vars[name] : match;
     });
   }
+  // Points as Liquid prints them (no grouping), so the numbers the page came with keep
+  // their width when the script redraws them.
   function number(value) {
-    return new Intl.NumberFormat(locale).format(value);
+    return String(value);
   }
   function points(count) {
     var rule = new Intl.PluralRules(locale).select(count);
@@ -166,16 +170,23 @@
         launcherPoints = h("span", { class: "prn-launcher__points", "data-prn-balance": true });
         launcher.appendChild(launcherPoints);
       }
-      launcherPoints.textContent = points(account.balance);
+      if (launcherPoints.textContent !== points(account.balance)) {
+        // Never narrower than it was: it is anchored to a corner, so a narrower launcher
+        // would move its left edge (a layout shift) when points are spent.
+        launcher.style.minWidth = launcher.offsetWidth + "px";
+        launcherPoints.textContent = points(account.balance);
+      }
       if (summary) summary.replaceChildren.apply(summary, summaryNodes());
     }
-    content.replaceChildren(
+    var parts = [
+      account.guest ? null : tierSection(),
       rewardsSection(),
       account.guest ? null : codesSection(),
       earnSection(),
       account.referral_url ? referralSection() : null,
       account.guest ? null : activitySection()
-    );
+    ];
+    content.replaceChildren.apply(content, parts.filter(Boolean));
   }
 
   function summaryNodes() {
@@ -185,24 +196,28 @@
         h("span", null, t("points_label")))
     ];
     if (account.pending > 0) nodes.push(h("p", { class: "prn-muted" }, t("pending", { count: number(account.pending) })));
-    var tier = account.tier;
-    if (tier) {
-      nodes.push(h("p", { class: "prn-strong" }, t("tier", { name: tier.name })));
-      if (tier.next) {
-        var label = t("tier_progress", { name: tier.next.name });
-        nodes.push(
-          h("progress", {
-            max: tier.next.threshold,
-            value: Math.max(0, tier.next.threshold - tier.next.remaining),
-            "aria-label": label
-          }),
-          h("p", { class: "prn-muted" }, t("tier_next", { remaining: number(tier.next.remaining), name: tier.next.name }))
-        );
-      } else {
-        nodes.push(h("p", { class: "prn-muted" }, t("tier_top")));
-      }
-    }
+    if (account.tier) nodes.push(h("p", { class: "prn-tier" }, t("tier", { name: account.tier.name })));
     return nodes;
+  }
+
+  // Progress to the next tier: below the summary Liquid drew, so drawing it moves nothing.
+  function tierSection() {
+    var tier = account.tier;
+    if (!tier) return null;
+    var nodes = [];
+    if (tier.next) {
+      nodes.push(
+        h("progress", {
+          max: tier.next.threshold,
+          value: Math.max(0, tier.next.threshold - tier.next.remaining),
+          "aria-label": t("tier_progress", { name: tier.next.name })
+        }),
+        h("p", { class: "prn-muted" }, t("tier_next", { points: points(tier.next.remaining), name: tier.next.name }))
+      );
+    } else {
+      nodes.push(h("p", { class: "prn-muted" }, t("tier_top")));
+    }
+    return h.apply(null, ["section", { class: "prn-progress" }].concat(nodes));
   }
 
   function describe(reward, value) {
@@ -227,7 +242,7 @@
     var item = h("li", null, details);
     if (account.guest) return item;
     if (!reward.affordable) {
-      item.appendChild(h("p", { class: "prn-muted" }, t("need_more", { count: number(reward.points_cost - account.balance) })));
+      item.appendChild(h("p", { class: "prn-muted" }, t("need_more", { points: points(reward.points_cost - account.balance) })));
       return item;
     }
     if (reward.variable) return variableReward(reward, item);
@@ -268,8 +283,9 @@
   function redeem(reward, chosen, button) {
     var body = { reward_id: reward.id };
     if (chosen) body.points = chosen;
+    // The label stays (a longer one would move the button); the live region says it.
     button.disabled = true;
-    button.textContent = t("redeeming");
+    button.setAttribute("aria-busy", "true");
     announce(t("redeeming"));
     api("/api/redemptions", {
       method: "POST",
@@ -380,7 +396,7 @@
     if (!account.ways_to_earn.length) return null;
     var list = h("ul");
     account.ways_to_earn.forEach(function (way) {
-      var vars = { points: number(way.points || way.points_per_unit), bonus: number(way.photo_bonus || 0), amount: money(1) };
+      var vars = { points: points(+(way.points || way.points_per_unit)), bonus: points(way.photo_bonus || 0), amount: money(1) };
       var key = "earn_" + way.key + (way.key === "review" && way.photo_bonus ? "_photo" : "");
       if (S[key]) list.appendChild(h("li", null, t(key, vars)));
     });
