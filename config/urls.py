@@ -2,20 +2,35 @@ from django.urls import include, path
 
 import webhooks.admin_api
 import webhooks.views
-from loyalty.admin import api, exports, imports, install, members, pages, privacy, views
+from loyalty.admin import (
+    api,
+    exports,
+    imports,
+    install,
+    members,
+    pages,
+    pages_dashboard,
+    pages_program,
+    pages_settings,
+    privacy,
+    views,
+)
 from loyalty.admin import integrations as admin_integrations
 from loyalty.admin import onboarding as admin_onboarding
 from loyalty.admin import program as admin_program
 from loyalty.admin import rewards as admin_rewards
+from loyalty.admin import stats as admin_stats
 from loyalty.admin import widget as admin_widget
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", pages_dashboard.dashboard, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("members", pages.members, name="members-page"),
     path("members/<int:customer_id>", pages.member, name="member-page"),
     path("rewards", pages.rewards, name="rewards-page"),
     path("rewards/<int:reward_id>", pages.reward, name="reward-page"),
+    path("program", pages_program.program_page, name="program-page"),
+    path("settings", pages_settings.settings_page, name="settings-page"),
     path("auth/session-token", views.session_token_bounce, name="session-token-bounce"),
     path("auth/install", install.install, name="auth-install"),
     path("auth/callback", install.callback, name="auth-callback"),
@@ -60,6 +75,7 @@ urlpatterns = [
         admin_onboarding.program_reviewed,
         name="admin-onboarding-program-reviewed",
     ),
+    path("api/admin/stats", admin_stats.stats, name="admin-stats"),
     path("webhooks", webhooks.views.intake, name="webhooks"),
     path("proxy/", include("loyalty.proxy.urls")),
 ]

@@ -13,6 +13,7 @@ from loyalty.models import (
     LedgerEntry,
     Member,
     Order,
+    PrivacyRequest,
     Program,
     Reason,
     Redemption,
@@ -37,24 +38,31 @@ _TIER_EARNING_REASONS = (
 )
 
 
-def member_account(*, shop: Shop, customer_id: int | None, now: datetime | None = None) -> dict:
+def member_account(
+    *, shop: Shop | None, customer_id: int | None, now: datetime | None = None
+) -> dict:
     """What a shopper sees of the program and their points (docs/redemptions.md, "The
     account answer"): the guest answer for `customer_id` None, zeros for a customer with
-    no points yet. Every key is always present.
+    no points yet, the default program and no rewards for a shop not stored yet (None).
+    Every key is always present.
 
     A handful of indexed queries whatever the shop's size: the member (with tier), the
     program, its tiers, the catalogue, the member's newest codes and ledger entries, and
     one sum for the progress to the next tier.
     """
     now = now or timezone.now()
+    if shop is None:
+        shop = Shop()
     member = None
-    if customer_id is not None:
+    if customer_id is not None and shop.pk is not None:
         member = (
             Member.objects.filter(shop=shop, customer_id=customer_id).select_related("tier").first()
         )
     balance = member.balance if member else 0
-    program = Program.objects.filter(shop=shop).first() or Program(shop=shop)
-    catalogue = Reward.objects.filter(shop=shop, enabled=True, deleted_at__isnull=True)
+    program, catalogue = Program(), []
+    if shop.pk is not None:
+        program = Program.objects.filter(shop=shop).first() or program
+        catalogue = Reward.objects.filter(shop=shop, enabled=True, deleted_at__isnull=True)
     rewards = sorted(
         (_account_reward(reward, shop.currency, balance, customer_id) for reward in catalogue),
         key=lambda reward: (not reward["affordable"], reward["points_cost"], reward["id"]),
@@ -355,3 +363,13 @@ def ledger_export_pages(
     while page := list(entries.filter(id__gt=last_id)[:page_size]):
         yield page
         last_id = page[-1]["id"]
+
+
+PRIVACY_REQUESTS_SHOWN = 200
+
+
+def privacy_requests_recent(
+    *, shop: Shop, limit: int = PRIVACY_REQUESTS_SHOWN
+) -> list[PrivacyRequest]:
+    """The shop's newest customer data requests from Shopify, newest first."""
+    return list(PrivacyRequest.objects.filter(shop=shop).order_by("-received_at", "-id")[:limit])

@@ -350,6 +350,14 @@ def store_credit_account_credit(context: Context) -> dict[str, Any]:
     except InvalidOperation:
         amount = Decimal(0)
     currency = credit.get("currencyCode") or context.shop.currency
+    # "The mutation accepts either a store credit account ID, a Customer ID, or a
+    # CompanyLocation ID" (storeCreditAccountCredit).
+    owners = ("Customer", "CompanyLocation", "StoreCreditAccount")
+    if not any(_gids([owner], kind) for kind in owners):
+        return {
+            "storeCreditAccountTransaction": None,
+            "userErrors": [_user_error(["id"], "Owner does not exist.", "OWNER_NOT_FOUND")],
+        }
     if amount > 0 and _refused(context):
         return {
             "storeCreditAccountTransaction": None,

@@ -11,8 +11,10 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from loyalty.earning.orders import Customer
 from loyalty.models import Member, Reason, Reward, Shop
 from loyalty.services.ledger import points_record
+from loyalty.services.members import member_from_customer
 from loyalty.services.rewards import reward_create
 from loyalty.services.shops import shop_install_with_session_token
 from loyalty.shopify.session_tokens import decode_session_token
@@ -44,7 +46,7 @@ def install(shop: str = ALICE) -> Shop:
 
 
 def member_with(shop: Shop, points: int, customer_id: int = 1001) -> Member:
-    member, _ = Member.objects.get_or_create(shop=shop, customer_id=customer_id)
+    member = member_from_customer(shop=shop, customer=Customer(customer_id=customer_id))
     if points:
         points_record(
             member=member,

@@ -78,6 +78,10 @@ def test_each_kind_is_created_with_normalised_values(client, shops):
         "expires_after_days": 30,
         "product_id": None,
         "enabled": True,
+        "variable": False,
+        "points_step": None,
+        "value_step": None,
+        "maximum_points": None,
     }
     assert (percent["name"], percent["value"]) == ("10% off", "10")
     assert (shipping["name"], shipping["value"]) == ("Ship free", "0.00")
@@ -198,7 +202,8 @@ def test_delete_hides_the_reward_but_keeps_its_row(client, shops):
             {"kind": "free_shipping", "points_cost": 5, "colour": "red"},
             "colour",
             "A reward has no field 'colour'; use one of kind, name, points_cost, value, "
-            "minimum_subtotal, expires_after_days, product_id, enabled.",
+            "minimum_subtotal, expires_after_days, product_id, enabled, variable, points_step, "
+            "value_step, maximum_points.",
         ),
         (
             {"kind": "free_shipping", "points_cost": 5, "expires_after_days": 0},

@@ -1,14 +1,17 @@
 """The storefront's balance through Shopify's app proxy signature."""
 
 import time
+from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
 from django.test import Client
 
-from loyalty.models import Reason
+from loyalty.models import Reason, Reward, Tier
 from loyalty.services.ledger import points_record
+from loyalty.services.redemptions import reward_redeem
+from loyalty.services.rewards import reward_create
 from standin.signing import app_proxy_params
 from tests import factories
 
@@ -106,9 +109,184 @@ def test_one_shops_proxy_never_sees_another_shops_member(client: Client):
     assert (bobs["balance"], bobs["activity"], bobs["codes"]) == (0, [], [])
 
 
-def test_uninstalled_or_unknown_shop_gets_404(client: Client):
+def test_uninstalled_shop_gets_404(client: Client):
     shop = factories.shop()
     shop.uninstalled_at = "2026-11-01T00:00:00Z"
     shop.save()
     assert account(client).status_code == 404
-    assert account(client, shop="nobody.myshopify.com").status_code == 404
+
+
+def test_a_shop_whose_first_webhook_has_not_come_yet_answers_zeros_and_no_rewards(
+    client: Client,
+):
+    answer = account(client, shop="newcomer.myshopify.com").json()
+    assert (answer["guest"], answer["balance"], answer["pending"]) == (False, 0, 0)
+    assert (answer["rewards"], answer["codes"], answer["activity"]) == ([], [], [])
+    assert answer["ways_to_earn"] == [{"key": "purchase", "points_per_unit": "1"}]
+    assert answer["currency"] == "USD"
+
+
+def test_the_account_answer_has_every_key_for_a_member(client: Client):
+    shop = factories.shop(
+        signup_points=100,
+        birthday_points=200,
+        review_points=50,
+        review_photo_bonus_points=25,
+        referral_advocate_points=0,
+    )
+    silver = Tier.objects.create(shop=shop, name="Silver", threshold=0, multiplier="1.25")
+    Tier.objects.create(shop=shop, name="Gold", threshold=1000, multiplier="1.5")
+    member = factories.member(shop, 1001)
+    member.tier = silver
+    member.save()
+    points_record(member=member, points=600, reason=Reason.ORDER_EARNED, idempotency_key="o1")
+    points_record(member=member, points=150, reason=Reason.SIGNUP_BONUS, idempotency_key="s")
+    points_record(member=member, points=-100, reason=Reason.ORDER_REFUNDED, idempotency_key="r")
+    points_record(member=member, points=90, reason=Reason.MANUAL_ADJUSTMENT, idempotency_key="m")
+    dear = reward_create(shop=shop, kind="amount_off", points_cost=900, value=Decimal("9"))
+    cheap = reward_create(shop=shop, kind="percent_off", points_cost=300, value=Decimal("12.5"))
+    mid = reward_create(
+        shop=shop, kind="free_shipping", points_cost=740, minimum_subtotal=Decimal("20")
+    )
+    reward_create(shop=shop, kind="amount_off", points_cost=10, value=Decimal("1"), enabled=False)
+
+    answer = account(client).json()
+
+    assert answer["currency"] == "USD"
+    assert (answer["balance"], answer["pending"]) == (740, 0)
+    # Gold counts points earned from orders and bonuses: 600 + 150 - 100 (not the 90 given).
+    assert answer["tier"] == {
+        "name": "Silver",
+        "multiplier": "1.25",
+        "next": {"name": "Gold", "threshold": 1000, "remaining": 350},
+    }
+    assert [r["id"] for r in answer["rewards"]] == [cheap.pk, mid.pk, dear.pk]
+    assert answer["rewards"][1] == {
+        "id": mid.pk,
+        "name": "Free shipping",
+        "kind": "free_shipping",
+        "points_cost": 740,
+        "value": "0.00",
+        "minimum_subtotal": "20.00",
+        "affordable": True,
+        "variable": None,
+    }
+    assert [(r["value"], r["affordable"]) for r in answer["rewards"]] == [
+        ("12.5", True),
+        ("0.00", True),
+        ("9.00", False),
+    ]
+    assert answer["ways_to_earn"] == [
+        {"key": "purchase", "points_per_unit": "1"},
+        {"key": "signup", "points": 100},
+        {"key": "birthday", "points": 200},
+        {"key": "review", "points": 50, "photo_bonus": 25},
+    ]
+    assert [a["reason"] for a in answer["activity"]] == [
+        "manual_adjustment",
+        "order_refunded",
+        "signup_bonus",
+        "order_earned",
+    ]
+    assert answer["activity"][0]["description"] == "Adjusted by the store"
+    assert answer["activity"][0]["at"].endswith("Z")
+    assert answer["codes"] == []
+    assert (answer["referral_url"], answer["birthday"], answer["expiring"]) == (None, None, None)
+
+
+def test_the_top_tier_has_no_next_and_a_member_below_every_tier_has_none(client: Client):
+    shop = factories.shop()
+    gold = Tier.objects.create(shop=shop, name="Gold", threshold=1000, multiplier="1.5")
+    top = factories.member(shop, 1001)
+    top.tier = gold
+    top.save()
+    factories.member(shop, 1002)
+
+    assert account(client).json()["tier"] == {"name": "Gold", "multiplier": "1.5", "next": None}
+    assert account(client, customer="1002").json()["tier"] is None
+
+
+def test_a_guest_sees_the_program_and_nothing_of_anyone(client: Client):
+    shop = factories.shop(referral_advocate_points=500, points_per_unit=Decimal("2.5"))
+    reward_create(shop=shop, kind="amount_off", points_cost=500, value=Decimal("5"))
+
+    answer = account(client, customer="").json()
+
+    assert answer == {
+        "guest": True,
+        "customer_id": None,
+        "currency": "USD",
+        "balance": 0,
+        "pending": 0,
+        "tier": None,
+        "rewards": [
+            {
+                "id": answer["rewards"][0]["id"],
+                "name": "5.00 USD off",
+                "kind": "amount_off",
+                "points_cost": 500,
+                "value": "5.00",
+                "minimum_subtotal": None,
+                "affordable": False,
+                "variable": None,
+            }
+        ],
+        "codes": [],
+        "ways_to_earn": [
+            {"key": "purchase", "points_per_unit": "2.5"},
+            {"key": "referral", "points": 500},
+        ],
+        "activity": [],
+        "referral_url": None,
+        "birthday": None,
+        "expiring": None,
+    }
+
+
+def test_codes_are_the_twenty_newest_and_activity_the_ten_newest(client: Client):
+    shop = factories.shop()
+    member = factories.member(shop, 1001)
+    points_record(member=member, points=100_000, reason=Reason.IMPORTED, idempotency_key="i")
+    five_off = reward_create(shop=shop, kind="amount_off", points_cost=100, value=Decimal("5"))
+    made = [reward_redeem(shop=shop, customer_id=1001, reward=five_off).code for _ in range(25)]
+
+    answer = account(client).json()
+
+    assert [code["code"] for code in answer["codes"]] == made[::-1][:20]
+    first = answer["codes"][0]
+    assert first == {
+        "id": first["id"],
+        "code": made[-1],
+        "reward_id": five_off.pk,
+        "reward_name": "5.00 USD off",
+        "status": "pending",
+        "value": "5.00",
+        "created_at": first["created_at"],
+        "expires_at": None,
+    }
+    assert len(answer["activity"]) == 10
+    assert {a["reason"] for a in answer["activity"]} == {"reward_redeemed"}
+    assert answer["balance"] == 100_000 - 25 * 100
+
+
+def test_the_account_answer_costs_a_handful_of_queries(
+    client: Client, django_assert_max_num_queries
+):
+    shop = factories.shop()
+    gold = Tier.objects.create(shop=shop, name="Silver", threshold=0)
+    Tier.objects.create(shop=shop, name="Gold", threshold=1000)
+    member = factories.member(shop, 1001)
+    member.tier = gold
+    member.save()
+    points_record(member=member, points=5000, reason=Reason.ORDER_EARNED, idempotency_key="o")
+    for cost in (100, 200, 300):
+        reward_create(shop=shop, kind="amount_off", points_cost=cost, value=Decimal("1"))
+    five_off = Reward.objects.filter(shop=shop).first()
+    for _ in range(5):
+        reward_redeem(shop=shop, customer_id=1001, reward=five_off)
+
+    # The shop, the member with its tier, the program, the catalogue, the next tier, the
+    # progress sum, the codes with their rewards, the activity.
+    with django_assert_max_num_queries(8):
+        answer = account(client).json()
+    assert len(answer["codes"]) == 5

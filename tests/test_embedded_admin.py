@@ -76,7 +76,7 @@ def test_app_home_shows_the_shop_of_the_session_token(client):
     assert response.status_code == 200
     page = response.content.decode()
     assert "Alice&#x27;s Teas" in page
-    assert "Perennial is installed" in page
+    assert "Outstanding points" in page
     assert "EUR" in page
     assert f'<script src="{APP_BRIDGE}"></script>' in page
     assert f'<script src="{POLARIS}"></script>' in page

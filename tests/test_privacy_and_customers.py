@@ -130,3 +130,52 @@ def test_app_uninstalled_drops_tokens_and_stops_processing(client):
     post(client, "orders/paid", order_payload(), webhook_id="after")
     process_all()
     assert Delivery.objects.get(webhook_id="after").status == "skipped"
+
+
+def test_customer_redact_removes_the_buyer_hashes_behind_repeat_purchases(client):
+    """The dashboard keeps its counts, but no hash of the customer or of their email stays:
+    an unsalted hash of an email address is found again by hashing guesses."""
+    from loyalty.models import BuyerFirstOrder, DailyFigures
+    from loyalty.stats.orders import buyer_key
+
+    post(client, "orders/paid", order_payload(order_id=5001, subtotal="25.00"))
+    post(client, "orders/paid", order_payload(order_id=5002, subtotal="30.00"))
+    # The same person checking out as a guest, and an unrelated guest.
+    post(
+        client,
+        "orders/paid",
+        order_payload(order_id=5003, customer_id=None, email="C1001@example.com"),
+    )
+    post(
+        client, "orders/paid", order_payload(order_id=5004, customer_id=None, email="x@example.com")
+    )
+    process_all()
+    theirs = {
+        buyer_key(customer_id=1001, email=""),
+        buyer_key(customer_id=None, email="c1001@example.com"),
+    }
+    assert set(BuyerFirstOrder.objects.values_list("buyer", flat=True)) >= theirs
+    orders_before = sum(DailyFigures.objects.values_list("member_orders", flat=True)) + sum(
+        DailyFigures.objects.values_list("nonmember_orders", flat=True)
+    )
+
+    post(
+        client,
+        "customers/redact",
+        {
+            "shop_id": 1,
+            "shop_domain": SHOP,
+            "customer": {"id": 1001, "email": "c1001@example.com", "phone": "555"},
+            "orders_to_redact": [5001, 5002],
+        },
+        webhook_id="redact",
+    )
+    process_all()
+
+    remaining = set(BuyerFirstOrder.objects.values_list("buyer", flat=True))
+    assert remaining == {buyer_key(customer_id=None, email="x@example.com")}
+    assert set(Order.objects.exclude(buyer="").values_list("order_id", flat=True)) == {5004}
+    orders_after = sum(DailyFigures.objects.values_list("member_orders", flat=True)) + sum(
+        DailyFigures.objects.values_list("nonmember_orders", flat=True)
+    )
+    assert orders_after == orders_before == 4

@@ -203,7 +203,10 @@ def test_guests_unknown_rewards_and_bad_bodies(client, shopify):
     boolean = redeem(client, {"reward_id": True})
     fixed_amount = redeem(client, {"reward_id": five_off.pk, "points": 600})
 
+    unknown_shop = redeem(client, {"reward_id": five_off.pk}, shop="newcomer.myshopify.com")
+
     assert (guest.status_code, guest.json()["code"]) == (403, "guest")
+    assert (unknown_shop.status_code, unknown_shop.json()["code"]) == (404, "not_installed")
     assert (unknown.status_code, unknown.json()["code"]) == (404, "unknown_reward")
     assert (no_id.status_code, no_id.json()["code"]) == (422, "bad_request")
     assert boolean.status_code == 422

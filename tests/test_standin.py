@@ -530,7 +530,18 @@ def test_calls_are_recorded_with_query_variables_and_token(shopify, token):
           userErrors { field message code }
         }
       }"""
-    variables = {"discount": {"title": "5 off", "code": "LOYAL-5"}}
+    variables = {
+        "discount": {
+            "title": "5 off",
+            "code": "LOYAL-5",
+            "startsAt": "2026-11-01T00:00:00Z",
+            "context": {"all": "ALL"},
+            "customerGets": {
+                "value": {"discountAmount": {"amount": "5.00"}},
+                "items": {"all": True},
+            },
+        }
+    }
     body = graphql(shopify, token, mutation, variables=variables).json()
     assert body["data"]["created"]["userErrors"] == []
     assert body["extensions"]["cost"]["requestedQueryCost"] == 10

@@ -7,12 +7,13 @@ from django.views.decorators.http import require_GET
 
 from loyalty.admin.auth import embedded_api_view
 from loyalty.models import PrivacyRequest
+from loyalty.selectors import privacy_requests_recent
 
 
 @require_GET
 @embedded_api_view
 def privacy_requests(request: HttpRequest) -> JsonResponse:
-    requests = PrivacyRequest.objects.filter(shop=request.shop).order_by("-received_at")[:200]
+    requests = privacy_requests_recent(shop=request.shop)
     return JsonResponse(
         {
             "requests": [

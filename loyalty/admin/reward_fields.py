@@ -101,6 +101,27 @@ def _enabled(sent) -> tuple[bool | None, str]:
     return None, "Send true to offer the reward or false to hide it."
 
 
+def _variable(sent) -> tuple[bool | None, str]:
+    if isinstance(sent, bool):
+        return sent, ""
+    return None, "Send true to let members choose how many points to spend, or false."
+
+
+def _points_step(sent) -> tuple[int | None, str]:
+    if sent is None:
+        return None, ""
+    return _points_cost(sent)
+
+
+def _value_step(sent) -> tuple[Decimal | None, str]:
+    if sent is None:
+        return None, ""
+    amount, message = _amount(sent)
+    if amount is not None and amount <= 0:
+        return None, 'Enter what each step is worth, above 0, such as "1.00".'
+    return amount, message
+
+
 PARSERS = {
     "kind": _kind,
     "name": _name,
@@ -110,4 +131,8 @@ PARSERS = {
     "expires_after_days": _expires_after_days,
     "product_id": _product_id,
     "enabled": _enabled,
+    "variable": _variable,
+    "points_step": _points_step,
+    "value_step": _value_step,
+    "maximum_points": _points_step,
 }

@@ -113,6 +113,10 @@ def _reward(reward: Reward, currency: str) -> dict:
         # A string, as Shopify's ids exceed what JavaScript numbers hold exactly.
         "product_id": str(reward.product_id) if reward.product_id is not None else None,
         "enabled": reward.enabled,
+        "variable": reward.variable,
+        "points_step": reward.points_step,
+        "value_step": f"{reward.value_step:.2f}" if reward.value_step is not None else None,
+        "maximum_points": reward.maximum_points,
     }
 
 

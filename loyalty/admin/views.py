@@ -1,18 +1,14 @@
-"""The embedded app's pages: app home, the session-token bounce page, and a health check."""
+"""The session-token bounce page, the scripts every embedded page loads, and a health check.
+
+App home, the Dashboard, is in pages_dashboard.py."""
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from loyalty.admin.auth import embedded_document_view, with_embedded_headers
+from loyalty.admin.auth import with_embedded_headers
 from loyalty.models import is_shop_domain
-
-
-@require_GET
-@embedded_document_view
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "admin/home.html", {"shop": request.shop, **_scripts()})
 
 
 @require_GET

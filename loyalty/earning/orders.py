@@ -53,6 +53,11 @@ class OrderFacts:
     # Subtotal after discounts, before shipping and tax, before any refund, shop money.
     earning_base: Decimal
     refunds: tuple[RefundFacts, ...] = ()
+    # For the Dashboard: the order's email (names a guest), when it was placed
+    # (processed_at), and its total with shipping and tax, in shop money.
+    email: str = ""
+    placed_at: datetime | None = None
+    total_price: Decimal = Decimal(0)
 
 
 def points_for(
@@ -122,6 +127,9 @@ def order_facts(payload: dict[str, Any]) -> OrderFacts:
         currency=currency,
         earning_base=base,
         refunds=refunds,
+        email=str(payload.get("email") or "")[:320],
+        placed_at=_time(payload.get("processed_at")) or _time(payload.get("created_at")),
+        total_price=_set_amount(payload, "total_price"),
     )
 
 

@@ -1,3 +1,4 @@
+from .figures import BuyerFirstOrder, DailyFigures
 from .ledger import LedgerEntry, Reason
 from .member import Member
 from .member_import import ImportStatus, MemberImport
@@ -12,6 +13,8 @@ from .tier import Tier, TierBasis, TierWindow
 from .widget import LauncherPosition, WidgetSettings
 
 __all__ = [
+    "BuyerFirstOrder",
+    "DailyFigures",
     "ImportStatus",
     "LauncherPosition",
     "LedgerEntry",

@@ -36,6 +36,16 @@ class Order(models.Model):
     # Pending points of this order become available at this time; null once released.
     release_at = models.DateTimeField(null=True, blank=True)
     not_earning_reason = models.CharField(max_length=64, blank=True, default="")
+    # Dashboard facts, set once when the order is counted (first seen paid, not a test):
+    # when it was placed (Shopify's processed_at), its total in shop money, and whether its
+    # customer was a member before it was placed (loyalty.stats.orders).
+    placed_at = models.DateTimeField(null=True, blank=True)
+    revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    member_order = models.BooleanField(null=True, blank=True)
+    # Hash naming the customer, or a guest's email; blank for a guest without one.
+    buyer = models.CharField(max_length=64, blank=True, default="")
+    # Whether the order used a reward this app gave (a redeemed discount code).
+    used_reward = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

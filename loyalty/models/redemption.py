@@ -25,10 +25,16 @@ class Redemption(models.Model):
     points back `redemption:<id>:expired`.
     """
 
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="redemptions")
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="redemptions")
-    # Rewards are only ever soft-deleted, so the row a redemption names always exists.
-    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
+    # Not indexed alone: the unique (shop, code) and (member, created_at) indexes lead with them.
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="redemptions", db_index=False
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="redemptions", db_index=False
+    )
+    # Rewards are only soft-deleted, so the row a redemption names stays; only erasing the
+    # whole shop (shop/redact) deletes both.
+    reward = models.ForeignKey(Reward, on_delete=models.RESTRICT, related_name="redemptions")
     # What the reward was when redeemed: a later change to the catalogue changes no code.
     kind = models.CharField(max_length=16)
     points = models.PositiveIntegerField()

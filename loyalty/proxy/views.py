@@ -25,7 +25,8 @@ _LARGEST_ID = 2**63 - 1
 
 
 def app_proxy(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Only requests Shopify signed reach the view, with `request.shop` (installed) and
+    """Only requests Shopify signed reach the view, with `request.shop` (None for a shop
+    whose first webhook has not arrived yet; an uninstalled shop is a 404) and
     `request.customer_id` (None for a guest) taken from the signed query, never from
     anything else the browser sends."""
 
@@ -42,7 +43,7 @@ def app_proxy(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         if not is_shop_domain(shop_domain) or (customer and not customer.isdigit()):
             return _error(400, "The app proxy parameters are malformed.", "bad_request")
         shop = Shop.objects.filter(domain=shop_domain).first()
-        if shop is None or not shop.is_installed:
+        if shop is not None and not shop.is_installed:
             return _error(404, "Perennial is not installed on this shop.", "not_installed")
         request.shop = shop
         request.customer_id = int(customer) if customer else None
@@ -68,6 +69,8 @@ def redemptions(request: HttpRequest) -> HttpResponse:
     """Spend points on a reward: 201 with the code (or the store credit), 202 while Shopify
     is still making it (the code then shows in the account answer), 502 when Shopify
     refused it (the points are back). docs/redemptions.md lists every answer."""
+    if request.shop is None:
+        return _error(404, "Perennial is not installed on this shop.", "not_installed")
     if request.customer_id is None:
         return _error(403, "Sign in to your account to redeem rewards.", "guest")
     reward_id, points, problem = _redemption_request(request.body)

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import connection, transaction
 
 from loyalty.models import LedgerEntry, Member
+from loyalty.stats.counters import figures_entry_add
 
 from .rows import insert_if_absent
 
@@ -36,8 +37,10 @@ def points_record(
     `points` changes available points, `pending_points` points on hold; either may be
     negative. Safe to retry: an entry with the same `idempotency_key` in the member's shop
     is returned as it is and nothing changes. Locks the member row, so concurrent writers
-    to one member are serialised and none can lose an update. Raises ValueError for an
-    entry that changes nothing or would take pending points below zero.
+    to one member are serialised and none can lose an update. Counts the entry in the
+    shop's daily figures (loyalty.stats.counters), in the same transaction. Raises
+    ValueError for an entry that changes nothing or would take pending points below zero,
+    KeyError for a reason the daily figures do not map.
     """
     if points == 0 and pending_points == 0:
         raise ValueError("a ledger entry must change points")
@@ -92,6 +95,7 @@ def points_record(
         member.balance = entry.balance_after
         member.pending = entry.pending_after
         member.last_sequence = sequence
+        figures_entry_add(member=member, entry=entry)
         return entry
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from loyalty.earning.orders import Customer
 from loyalty.models import LedgerEntry, Member, Reason, Shop
+from loyalty.stats.counters import figures_member_add
 
 from .ledger import points_record
 from .programs import program_for
@@ -30,12 +31,17 @@ def member_from_customer(*, shop: Shop, customer: Customer) -> Member:
             last_name=customer.last_name,
             customer_updated_at=customer.updated_at,
         )
-        member = insert_if_absent(made, unique=("shop_id", "customer_id"))
-        if member is not None:
-            member.shop = shop
-            return member
+        # The member and its count in the daily figures are written together.
+        with transaction.atomic(savepoint=False):
+            member = insert_if_absent(made, unique=("shop_id", "customer_id"))
+            if member is not None:
+                member.shop = shop
+                figures_member_add(member=member)
+                return member
         # A concurrent delivery made it first: carry on with theirs.
         member = Member.objects.get(shop=shop, customer_id=customer.customer_id)
+    # Ledger entries written for this member find the shop's timezone here.
+    member.shop = shop
     if member.redacted_at is not None:
         return member
     changes = {
@@ -103,6 +109,7 @@ def member_redact(*, shop: Shop, customer_id: int) -> Member:
             shop=shop, customer_id=customer_id, defaults={"redacted_at": timezone.now()}
         )
         if created:
+            figures_member_add(member=member)
             return member
         Member.objects.filter(pk=member.pk).update(
             email="", first_name="", last_name="", redacted_at=timezone.now()

@@ -9,6 +9,7 @@ difference to the ledger. Running it again with the same facts writes nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -23,21 +24,43 @@ from loyalty.earning.orders import (
     refund_base,
     source_earns,
 )
-from loyalty.models import Order, Program, Reason, Refund, Shop
+from loyalty.models import Member, Order, Program, Reason, Refund, Shop
+from loyalty.stats.orders import (
+    buyer_first_order_lock,
+    buyer_key,
+    figures_order_add,
+    order_count,
+    order_reward_record,
+)
 
 from .ledger import points_record
 from .members import member_from_customer
 from .programs import program_for
+from .redemptions import redemptions_use
 from .rows import insert_or_lock
 
 logger = logging.getLogger(__name__)
 
 
-def order_settle(*, shop: Shop, facts: OrderFacts, now: datetime | None = None) -> Order:
-    """Merge an order webhook (create, paid, updated, cancelled) and settle its points."""
+def order_settle(
+    *,
+    shop: Shop,
+    facts: OrderFacts,
+    discount_codes: Sequence[str] = (),
+    now: datetime | None = None,
+) -> Order:
+    """Merge an order webhook (create, paid, updated, cancelled) and settle its points.
+
+    The first time the order is seen paid (and is not a test order) it is also counted in
+    the Dashboard's daily figures (loyalty.stats.orders). A redeemed code among the order's
+    `discount_codes` is marked used by it, and the order counted as one that used a reward.
+    """
     now = now or timezone.now()
     with transaction.atomic(savepoint=False):
         order = _locked_order(shop=shop, order_id=facts.order_id)
+        # Before the member's lock: a redemption's row is always locked before its member's.
+        if redemptions_use(shop=shop, order_id=facts.order_id, codes=discount_codes):
+            order_reward_record(shop=shop, order=order)
         order.seen = True
         order.name = facts.name or order.name
         order.paid = order.paid or facts.paid
@@ -48,11 +71,29 @@ def order_settle(*, shop: Shop, facts: OrderFacts, now: datetime | None = None) 
         order.currency = facts.currency or order.currency
         if order.points_earned is None:
             order.earning_base = facts.earning_base
+        counting = order.placed_at is None and order.paid and not order.test
+        if counting:
+            placed_at = facts.placed_at or now
+            customer_id = facts.customer.customer_id if facts.customer else None
+            if customer_id is None and order.member_id is not None:
+                # An earlier delivery named the customer; this one does not.
+                customer_id = order.member.customer_id
+            order.buyer = buyer_key(customer_id=customer_id, email=facts.email)
+            # Before the member's lock (member_from_customer, points_record): see its docs.
+            first = buyer_first_order_lock(
+                shop=shop, buyer=order.buyer, order_id=order.order_id, placed_at=placed_at
+            )
         if order.member_id is None and facts.customer is not None:
             order.member = member_from_customer(shop=shop, customer=facts.customer)
         for refund in facts.refunds:
             _refund_store(order=order, facts=refund)
+        if counting:
+            changes = order_count(
+                shop=shop, order=order, first=first, placed_at=placed_at, revenue=facts.total_price
+            )
         _settle(order=order, program=program_for(shop=shop), now=now)
+        if counting:
+            figures_order_add(shop=shop, changes=changes)
         return order
 
 
@@ -88,7 +129,9 @@ def pending_points_release(*, now: datetime | None = None, limit: int = 500) -> 
 
 def _release(*, pk: int, now: datetime) -> int:
     with transaction.atomic(savepoint=False):
-        order = Order.objects.select_for_update(of=("self",)).select_related("member").get(pk=pk)
+        order = (
+            Order.objects.select_for_update(of=("self",)).select_related("member__shop").get(pk=pk)
+        )
         if order.release_at is None or order.release_at > now:
             return 0
         if order.points_held > 0 and order.member is not None:
@@ -157,7 +200,7 @@ def _earn(*, order: Order, program: Program, now: datetime) -> None:
     held = program.hold_days > 0
     available_at = now + timedelta(days=program.hold_days) if held else None
     points_record(
-        member=order.member,
+        member=_member_with_shop(order),
         points=0 if held else points,
         pending_points=points if held else 0,
         reason=Reason.ORDER_EARNED,
@@ -226,7 +269,7 @@ def _take_back(
     # Until its hold ends every point an order holds is pending; after, all are available.
     pending = order.release_at is not None
     points_record(
-        member=order.member,
+        member=_member_with_shop(order),
         points=0 if pending else -points,
         pending_points=-points if pending else 0,
         reason=reason,
@@ -236,3 +279,10 @@ def _take_back(
         note=order.name,
     )
     order.points_held -= points
+
+
+def _member_with_shop(order: Order) -> Member:
+    # The order's shop is loaded: the ledger's daily figures read its timezone from here.
+    member = order.member
+    member.shop = order.shop
+    return member

@@ -5,7 +5,16 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from loyalty.models import LedgerEntry, Member, Order, PrivacyRequest, Shop
+from loyalty.models import (
+    BuyerFirstOrder,
+    LedgerEntry,
+    Member,
+    Order,
+    PrivacyRequest,
+    Redemption,
+    Shop,
+)
+from loyalty.stats.orders import buyer_key
 
 from .members import member_redact
 
@@ -55,15 +64,44 @@ def customer_data_export(
             }
             for o in Order.objects.filter(shop=shop, member=member).order_by("order_id")
         ]
+        export["redemptions"] = [
+            {
+                "at": r.created_at.isoformat(),
+                "code": r.code,
+                "kind": r.kind,
+                "points": r.points,
+                "value": f"{r.value:.2f}",
+                "currency": r.currency,
+                "status": r.status,
+                "used_order_id": r.used_order_id,
+            }
+            for r in Redemption.objects.filter(shop=shop, member=member).order_by("id")
+        ]
     return PrivacyRequest.objects.create(
         shop=shop, customer_id=customer_id, shopify_request_id=shopify_request_id, export=export
     )
 
 
-def customer_redact(*, shop: Shop, customer_id: int) -> None:
-    """Erase the customer's personal data; their points stay as anonymous totals."""
-    member_redact(shop=shop, customer_id=customer_id)
-    PrivacyRequest.objects.filter(shop=shop, customer_id=customer_id).delete()
+def customer_redact(
+    *, shop: Shop, customer_id: int, email: str = "", order_ids: tuple[int, ...] = ()
+) -> None:
+    """Erase the customer's personal data; their points and the dashboard's counts stay as
+    anonymous totals.
+
+    The buyer hashes behind the repeat-purchase figures go too: an unsalted hash of an email
+    address can be found again by hashing candidate addresses, so it is personal data.
+    """
+    with transaction.atomic():
+        member_redact(shop=shop, customer_id=customer_id)
+        PrivacyRequest.objects.filter(shop=shop, customer_id=customer_id).delete()
+        buyers = {buyer_key(customer_id=customer_id, email="")}
+        if email.strip():
+            buyers.add(buyer_key(customer_id=None, email=email))
+        BuyerFirstOrder.objects.filter(shop=shop, buyer__in=buyers).delete()
+        their_orders = Order.objects.filter(shop=shop, buyer__in=buyers)
+        if order_ids:
+            their_orders = their_orders | Order.objects.filter(shop=shop, order_id__in=order_ids)
+        their_orders.exclude(buyer="").update(buyer="")
 
 
 def shop_redact(*, shop: Shop) -> None:

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from loyalty.models import Reward, RewardKind, Shop
-from loyalty.models.reward import VALUELESS_KINDS
+from loyalty.models.reward import VALUELESS_KINDS, VARIABLE_KINDS
 
 FIELDS = (
     "kind",
@@ -19,7 +19,13 @@ FIELDS = (
     "expires_after_days",
     "product_id",
     "enabled",
+    "variable",
+    "points_step",
+    "value_step",
+    "maximum_points",
 )
+# What a variable reward needs, and a fixed one must leave out.
+STEP_FIELDS = ("points_step", "value_step", "maximum_points")
 
 
 class RewardInvalid(Exception):
@@ -49,9 +55,12 @@ def reward_create(*, shop: Shop, **fields) -> Reward:
         raise RewardInvalid(errors)
     if fields["kind"] in VALUELESS_KINDS:
         fields.setdefault("value", Decimal("0"))
-    elif fields.get("value") is None:
+    elif fields.get("value") is None and not fields.get("variable"):
         raise RewardInvalid({"value": ['Enter what the reward is worth, such as "5.00".']})
     reward = Reward(shop=shop, **_present(fields))
+    if reward.value is None:
+        reward.value = Decimal("0")
+    _variable_value(reward)
     reward_check(reward)
     reward.save()
     return reward
@@ -78,8 +87,12 @@ def reward_update(*, reward: Reward, **fields) -> Reward:
                 fields.setdefault("value", Decimal("0"))
             if kind != RewardKind.FREE_PRODUCT:
                 fields.setdefault("product_id", None)
+        if fields.get("variable") is False:
+            for field in STEP_FIELDS:
+                fields.setdefault(field, None)
         for field, value in fields.items():
             setattr(current, field, "" if field == "name" and value is None else value)
+        _variable_value(current)
         reward_check(current)
         current.save()
     return current
@@ -104,9 +117,24 @@ def _present(fields: dict) -> dict:
     return present
 
 
+def _variable_value(reward: Reward) -> None:
+    # A variable reward's value is what its points cost buys, so it is never sent stale.
+    steps = (reward.points_step, reward.value_step)
+    if reward.variable and None not in steps and reward.points_cost:
+        reward.value = reward.value_step * (reward.points_cost // reward.points_step)
+
+
 def reward_check(reward: Reward) -> None:
     """The rules between fields, in words a merchant can act on (the database guards them too)."""
     errors: dict[str, list[str]] = {}
+    if reward.variable:
+        _check_steps(reward, errors)
+    else:
+        for field in STEP_FIELDS:
+            if getattr(reward, field) is not None:
+                errors[field] = [
+                    "Only a variable reward has steps; send variable: true or leave it out."
+                ]
     if reward.kind in VALUELESS_KINDS:
         if reward.value != 0:
             label = RewardKind(reward.kind).label
@@ -121,3 +149,21 @@ def reward_check(reward: Reward) -> None:
         errors["product_id"] = ["Only a free_product reward gives a product; leave it out."]
     if errors:
         raise RewardInvalid(errors)
+
+
+def _check_steps(reward: Reward, errors: dict[str, list[str]]) -> None:
+    if reward.kind not in VARIABLE_KINDS:
+        errors["variable"] = ["Only amount_off and store_credit rewards can be variable."]
+        return
+    missing = [field for field in STEP_FIELDS if getattr(reward, field) is None]
+    for field in missing:
+        errors[field] = ["A variable reward needs this: points_step, value_step, maximum_points."]
+    if missing:
+        return
+    step = reward.points_step
+    if reward.points_cost % step:
+        errors["points_cost"] = [f"The least a member spends must be a multiple of {step} points."]
+    if reward.maximum_points % step or reward.maximum_points < reward.points_cost:
+        errors["maximum_points"] = [
+            f"Enter a multiple of {step} points, at least the points cost ({reward.points_cost})."
+        ]

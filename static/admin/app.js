@@ -262,5 +262,27 @@
     }
   }
 
+  // fetch() for the pages' own scripts: App Bridge adds the session token; without it the
+  // page's own id_token is sent, as send() does.
+  function apiFetch(url, init) {
+    var options = Object.assign({}, init);
+    var headers = Object.assign({ Accept: "application/json" }, options.headers);
+    if (!appBridge() && params.get("id_token")) {
+      headers.Authorization = "Bearer " + params.get("id_token");
+    }
+    options.headers = headers;
+    return window.fetch(url, options);
+  }
+
+  // The pages with forms of their own (program.js, settings.js) report the same way.
+  window.PerennialAdmin = {
+    fetch: apiFetch,
+    toast: toast,
+    showBanner: showBanner,
+    hideBanner: hideBanner,
+    setLoading: setLoading,
+    keepValues: keepValues,
+  };
+
   start();
 })();

@@ -28,7 +28,13 @@ def customer_data_request(*, shop: Shop, payload: Any, delivery: Delivery) -> No
 def customer_redact(*, shop: Shop, payload: Any, delivery: Delivery) -> None:
     customer_id = _customer_id(payload)
     order_ids = [o for o in payload.get("orders_to_redact") or [] if isinstance(o, int)]
-    privacy.customer_redact(shop=shop, customer_id=customer_id)
+    email = payload["customer"].get("email")
+    privacy.customer_redact(
+        shop=shop,
+        customer_id=customer_id,
+        email=email if isinstance(email, str) else "",
+        order_ids=tuple(order_ids),
+    )
     # Stored deliveries are personal data too: scrub every one about this customer. Those
     # not processed yet are scrubbed when they are (the member is now redacted).
     Delivery.objects.filter(
