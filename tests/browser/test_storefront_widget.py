@@ -13,9 +13,10 @@ import pytest
 
 from loyalty.models import Member, Reason, Redemption, Reward
 from loyalty.services.ledger import points_record
+from loyalty.services.redemptions import redemption_deliver
 from loyalty.services.rewards import reward_create
 from tests.browser.conftest import screenshot
-from tests.redeeming import install, member_with
+from tests.redeeming import install, knobs, member_with
 from tests.shopify_signing import ALICE
 
 BLOCK = "loyalty-widget"
@@ -115,6 +116,11 @@ def shop(embedded_app, shopify):
         maximum_points=1000,
     )
     shopify.state.set_app_embed(ALICE, BLOCK, enabled=True)
+    # The stand-in lives for the whole session: nothing written by an earlier test shows.
+    with shopify.state.lock:
+        for store in (shopify.state.metafields, shopify.state.discounts):
+            for key in [k for k, v in store.items() if ALICE in (k[0], v.get("shop"))]:
+                del store[key]
     return alice
 
 
@@ -267,6 +273,7 @@ def test_a_member_redeems_a_reward_and_copies_the_code_with_the_keyboard(
 
 def test_a_refused_redemption_shows_the_apps_message_in_the_panel(shop, shopify, open_storefront):
     member = member_with(shop, 600, SHOPPER)
+    write_points_metafields(shopify, member)
     store = open_storefront(SHOPPER)
     page = store.page
     page.locator(".prn-launcher").click()
@@ -288,8 +295,36 @@ def test_a_refused_redemption_shows_the_apps_message_in_the_panel(shop, shopify,
     ]
 
 
+def test_while_shopify_is_slow_the_panel_waits_for_the_code(
+    shop, shopify, open_storefront, settings
+):
+    settings.REDEMPTION_SHOPIFY_TIMEOUT = 0.5
+    write_points_metafields(shopify, member_with(shop, 1200, SHOPPER))
+    store = open_storefront(SHOPPER)
+    page = store.page
+    page.locator(".prn-launcher").click()
+    redeem = page.get_by_role("button", name="Redeem 5.00 EUR off")
+    redeem.wait_for()
+    # Shopify takes longer than the app waits: the app answers 202 and keeps the points spent.
+    knobs(shopify, hang_count=1, hang_seconds=1.5)
+    redeem.click()
+    page.locator(".prn-result", has_text="Your code is being created").wait_for()
+    redemption = Redemption.objects.get()
+    assert redemption.status == "pending"
+    page.locator("[data-prn-balance]", has_text="700 points").wait_for()
+
+    # The background job's next try makes it; the panel, asking again, shows the code.
+    page.wait_for_timeout(1500)
+    assert redemption_deliver(redemption_id=redemption.pk, timeout=5).status == "ready"
+    redemption.refresh_from_db()
+    page.locator(".prn-results code", has_text=redemption.code).wait_for(timeout=20_000)
+    assert page.get_by_role("button", name=f"Copy code {redemption.code}").count() == 2
+    assert store.layout_shifts() == []
+    assert store.console_errors == []
+
+
 def test_a_variable_reward_lets_the_member_choose_the_points(shop, shopify, open_storefront):
-    member_with(shop, 1200, SHOPPER)
+    write_points_metafields(shopify, member_with(shop, 1200, SHOPPER))
     store = open_storefront(SHOPPER)
     page = store.page
     page.locator(".prn-launcher").click()
@@ -337,6 +372,10 @@ def test_on_a_phone_the_panel_is_a_full_width_sheet(shop, shopify, open_storefro
     page = store.page
     page.locator(".prn-launcher").click()
     page.get_by_role("button", name="Redeem 5.00 EUR off").wait_for()
+    # No metafields written for this member yet: the launcher shows no number, and the
+    # script adds none (it would widen the launcher), while the panel has the balance.
+    assert page.locator("[data-prn-balance]").count() == 0
+    assert page.locator(".prn-balance__number").inner_text() == "1200"
     box = page.locator("#prn-panel").bounding_box()
     assert (box["x"], box["width"]) == (0, 390)
     assert box["y"] + box["height"] == pytest.approx(844, abs=0.5)

@@ -164,13 +164,11 @@
   }
 
   function render() {
+    // The launcher's number is the one Liquid drew; none is added where Liquid had none
+    // (the metafields not written yet): a wider launcher would move its left edge.
     var launcherPoints = root.querySelector("[data-prn-balance]");
     if (!account.guest) {
-      if (!launcherPoints) {
-        launcherPoints = h("span", { class: "prn-launcher__points", "data-prn-balance": true });
-        launcher.appendChild(launcherPoints);
-      }
-      if (launcherPoints.textContent !== points(account.balance)) {
+      if (launcherPoints && launcherPoints.textContent !== points(account.balance)) {
         // Never narrower than it was: it is anchored to a corner, so a narrower launcher
         // would move its left edge (a layout shift) when points are spent.
         launcher.style.minWidth = launcher.offsetWidth + "px";
