@@ -376,6 +376,7 @@ def test_on_a_phone_the_panel_is_a_full_width_sheet(shop, shopify, open_storefro
     # script adds none (it would widen the launcher), while the panel has the balance.
     assert page.locator("[data-prn-balance]").count() == 0
     assert page.locator(".prn-balance__number").inner_text() == "1200"
+    page.wait_for_function("document.getAnimations().length === 0")  # its short fade-in
     box = page.locator("#prn-panel").bounding_box()
     assert (box["x"], box["width"]) == (0, 390)
     assert box["y"] + box["height"] == pytest.approx(844, abs=0.5)

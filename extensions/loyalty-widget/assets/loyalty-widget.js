@@ -255,10 +255,12 @@
   }
 
   function variableReward(reward, item) {
+    // Any whole number of steps from the reward's points cost up to its cap or the balance.
     var step = reward.variable.points_step;
     var most = Math.min(reward.variable.maximum_points, Math.floor(account.balance / step) * step);
     var id = "prn-points-" + reward.id;
-    var input = h("input", { id: id, type: "range", min: step, max: most, step: step, value: step });
+    var least = reward.points_cost;
+    var input = h("input", { id: id, type: "range", min: least, max: most, step: step, value: least });
     var shown = h("output", { for: id });
     var button = h("button", { type: "button", class: "prn-button" });
     function update() {
