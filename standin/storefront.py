@@ -55,7 +55,7 @@ class Metafield(Mapping[str, Any]):
 
     def __init__(self, record: dict[str, Any]) -> None:
         self.type = record.get("type") or "single_line_text_field"
-        self.value = _typed(self.type, record["value"])
+        self.value = _typed(self.type, str(record["value"]))
 
     def __getitem__(self, key: str) -> Any:
         if key == "value":
