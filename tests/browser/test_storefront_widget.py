@@ -145,7 +145,9 @@ def write_points_metafields(shopify, member: Member) -> None:
 def open_storefront(browser, shopify) -> Iterator[object]:
     contexts = []
 
-    def open_as(customer: int | None = None, *, viewport=None) -> Storefront:
+    def open_as(
+        customer: int | None = None, *, viewport=None, clipboard_api: bool = True
+    ) -> Storefront:
         context = browser.new_context(
             viewport=viewport or {"width": 1280, "height": 800},
             locale="en-US",
@@ -155,6 +157,11 @@ def open_storefront(browser, shopify) -> Iterator[object]:
         contexts.append(context)
         context.add_init_script(WATCH_LAYOUT_SHIFTS)
         page = context.new_page()
+        if not clipboard_api:
+            # A browser without the Clipboard API (or one refusing it to this page).
+            page.add_init_script(
+                "Object.defineProperty(Navigator.prototype, 'clipboard', {get: () => undefined})"
+            )
         page.set_default_timeout(10_000)
         home = f"{shopify.url}/shops/{ALICE}/"
         store = Storefront(page, home)
@@ -320,6 +327,25 @@ def test_while_shopify_is_slow_the_panel_waits_for_the_code(
     page.locator(".prn-results code", has_text=redemption.code).wait_for(timeout=20_000)
     assert page.get_by_role("button", name=f"Copy code {redemption.code}").count() == 2
     assert store.layout_shifts() == []
+    assert store.console_errors == []
+
+
+def test_without_the_clipboard_api_the_code_is_copied_all_the_same(shop, shopify, open_storefront):
+    write_points_metafields(shopify, member_with(shop, 1200, SHOPPER))
+    store = open_storefront(SHOPPER, clipboard_api=False)
+    page = store.page
+    assert page.evaluate("navigator.clipboard") is None
+    page.locator(".prn-launcher").click()
+    page.get_by_role("button", name="Redeem 5.00 EUR off").click()
+    code = page.locator(".prn-results code")
+    code.wait_for()
+    page.locator(".prn-results button").click()
+    page.locator(".prn-results button", has_text="Copied").wait_for()
+    # The focus is back on the button, and another tab of the browser reads the clipboard.
+    assert page.evaluate("document.activeElement.textContent") == "Copied"
+    reader = page.context.new_page()
+    reader.goto(store.url)
+    assert reader.evaluate("navigator.clipboard.readText()") == code.inner_text()
     assert store.console_errors == []
 
 
