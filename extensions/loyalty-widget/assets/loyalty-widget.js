@@ -108,7 +108,8 @@
       if (!nodes.length) return event.preventDefault();
       var first = nodes[0];
       var last = nodes[nodes.length - 1];
-      var inside = panel.contains(document.activeElement);
+      // The panel itself (focused on opening) counts as outside: Shift+Tab must not leave.
+      var inside = panel.contains(document.activeElement) && document.activeElement !== panel;
       if (event.shiftKey && (document.activeElement === first || !inside)) {
         event.preventDefault();
         last.focus();
