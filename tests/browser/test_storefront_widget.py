@@ -192,6 +192,12 @@ def tab_to(page, selector: str, limit: int = 40) -> None:
     raise AssertionError(f"{selector} cannot be reached with Tab")
 
 
+def picture(page, name: str) -> None:
+    """A screenshot for docs/, once the panel's fade-in is over."""
+    page.wait_for_function("document.getAnimations().length === 0")
+    screenshot(page, name)
+
+
 def focus_is_in_panel(page) -> bool:
     return page.evaluate("document.getElementById('prn-panel').contains(document.activeElement)")
 
@@ -212,7 +218,7 @@ def test_a_member_redeems_a_reward_and_copies_the_code_with_the_keyboard(
     assert launcher.get_attribute("aria-expanded") == "false"
     page.wait_for_timeout(300)
     assert store.app_requests() == []
-    screenshot(page, "widget-closed")
+    picture(page, "widget-closed")
 
     tab_to(page, ".prn-launcher")
     page.keyboard.press("Enter")
@@ -233,7 +239,7 @@ def test_a_member_redeems_a_reward_and_copies_the_code_with_the_keyboard(
     assert panel.locator("section:has(h3:text('Ways to earn')) li").all_inner_texts() == [
         "1 point for every €1.00 you spend"
     ]
-    screenshot(page, "widget-open")
+    picture(page, "widget-open")
 
     # Neither Tab nor Shift+Tab leaves the open dialog.
     for key in ["Shift+Tab"] * 3 + ["Tab"] * 25 + ["Shift+Tab"] * 25:
@@ -267,7 +273,7 @@ def test_a_member_redeems_a_reward_and_copies_the_code_with_the_keyboard(
     assert page.evaluate("navigator.clipboard.readText()") == redemption.code
     live.filter(has_text=f"Code {redemption.code} copied.").wait_for(state="attached")
     panel.locator(".prn-balance__number", has_text="700").wait_for()
-    screenshot(page, "widget-redeemed")
+    picture(page, "widget-redeemed")
 
     page.keyboard.press("Escape")
     assert not panel.is_visible()
@@ -386,7 +392,7 @@ def test_a_guest_sees_how_to_join_and_what_the_program_offers(shop, shopify, ope
     panel.locator("li", has_text="5.00 EUR off").wait_for()
     assert panel.get_by_role("button", name="Redeem").count() == 0
     assert panel.get_by_role("heading", name="Your codes").count() == 0
-    screenshot(page, "widget-guest")
+    picture(page, "widget-guest")
     assert page.evaluate(ACCESSIBILITY_PROBLEMS) == []
     assert store.layout_shifts() == []
     assert store.console_errors == []
@@ -402,11 +408,10 @@ def test_on_a_phone_the_panel_is_a_full_width_sheet(shop, shopify, open_storefro
     # script adds none (it would widen the launcher), while the panel has the balance.
     assert page.locator("[data-prn-balance]").count() == 0
     assert page.locator(".prn-balance__number").inner_text() == "1200"
-    page.wait_for_function("document.getAnimations().length === 0")  # its short fade-in
+    picture(page, "widget-phone")  # after the fade-in, which moves the sheet a little
     box = page.locator("#prn-panel").bounding_box()
     assert (box["x"], box["width"]) == (0, 390)
     assert box["y"] + box["height"] == pytest.approx(844, abs=0.5)
-    screenshot(page, "widget-phone")
     assert store.layout_shifts() == []
 
 
