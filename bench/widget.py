@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 from decimal import Decimal
@@ -33,12 +35,46 @@ BUDGET_BYTES = 12 * 1024
 ASSETS = harness.ROOT / "extensions" / "loyalty-widget" / "assets"
 WIDGET_FILES = ("loyalty-widget.js", "loyalty-widget.css")
 LOG_DIR = Path(__file__).with_name("logs")
-# Its own database: the other benchmarks drop and recreate theirs (perennial_bench).
-harness.BENCH_DB = "perennial_bench_widget"
-harness.DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{harness.BENCH_DB}"
+# Its own database, so it can run beside the other benchmarks, which drop theirs.
+DATABASE = "perennial_bench_widget"
+DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 ENTRIES_PER_MEMBER = 12
 # The answer is fine at the scale a shop lives at; past this, opening the panel feels slow.
 MAX_MEDIAN_MS = 50.0
+
+
+def app_env() -> dict[str, str]:
+    return harness.app_env(DATABASE_URL=DATABASE_URL)
+
+
+def database_connection(url: str = DATABASE_URL):
+    import psycopg
+
+    return psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True)
+
+
+def database_create() -> None:
+    """Drop and create this benchmark's database, then migrate it as the Procfile's release
+    does."""
+    database_drop()
+    with database_connection(harness.PG_ADMIN_URL) as conn:
+        conn.execute(f"CREATE DATABASE {DATABASE}")
+    migrate = [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"]
+    subprocess.run(migrate, cwd=harness.ROOT, env=app_env(), check=True, timeout=300)
+
+
+def database_drop() -> None:
+    with database_connection(harness.PG_ADMIN_URL) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+
+
+def django_setup() -> None:
+    """Django in this process, on this benchmark's database (to seed it)."""
+    os.environ.update(app_env())
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    import django
+
+    django.setup()
 
 
 def gzipped_sizes() -> dict[str, tuple[int, int]]:
@@ -118,7 +154,7 @@ def seed(members: int, *, seed_value: int = 11) -> None:
         with transaction.atomic():
             Member.objects.bulk_create(people)
             LedgerEntry.objects.bulk_create(entries)
-    with harness.bench_db() as conn:
+    with database_connection() as conn:
         conn.execute("ANALYZE")
 
 
@@ -222,8 +258,8 @@ def main() -> None:
             machine = harness.machine_summary()
             harness.redis_flush()
             print("creating and migrating the bench database", flush=True)
-            harness.database_create()
-            harness.django_setup()
+            database_create()
+            django_setup()
             started = time.monotonic()
             seed(args.members)
             print(f"seeded {args.members:,} members in {time.monotonic() - started:.0f} s")
@@ -232,14 +268,17 @@ def main() -> None:
             web = processes.start(
                 "widget-web",
                 harness.gunicorn_argv("config.wsgi", port=port, workers=args.web_workers),
-                harness.app_env(),
+                app_env(),
             )
             harness.wait_for_port(port, web)
             time_requests(port, args.members, args.warmup, seed_value=1)
             timings = time_requests(port, args.members, args.requests)
             answer_bytes = len(requests.get(signed_account_url(port, 1), timeout=10).content)
         finally:
-            harness.cleanup(processes)
+            processes.stop_all()
+            harness.redis_flush()
+            harness.django_close()
+            database_drop()
     text = report(sizes, timings, args, machine, answer_bytes)
     harness.publish("widget", text, write=not args.no_write)
     if total > BUDGET_BYTES:
