@@ -44,6 +44,11 @@ def build_router(state: State) -> Router:
     )
     control.add_routes(router, state)
     cdn.add_routes(router, state)
+    # Imported here: the storefront needs python-liquid (a dev dependency), which
+    # `send_webhook` and the other users of standin.payloads in a production install lack.
+    from . import storefront
+
+    storefront.add_routes(router, state)
     return router
 
 

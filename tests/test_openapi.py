@@ -214,6 +214,9 @@ class AlicesStaff:
     suppress_health_check=list(HealthCheck),
 )
 def test_the_app_answers_as_its_document_says(case, data, wsgi_app, alices_ids):
+    # Host belongs to the server in front of the app: Django refuses a malformed one with
+    # its own 400 page before any view runs, and the document describes the views.
+    case.headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "host"}
     if not case.meta.generation.mode.is_negative:
         # Random ids are almost never Alice's: send hers most of the time, so that the
         # answers about her objects are checked too, not only the 404s.

@@ -140,12 +140,17 @@ class Command(BaseCommand):
                 f"    {email:<20} balance {account['balance']:>4}  pending {account['pending']}"
                 f"  -> {login}"
             )
+        customer_id, email, *_ = SHOPPERS[0]
         lines += [
             # The demo theme starts without the widget's app embed, so the onboarding
             # checklist has that step to show; this is the merchant saving it on.
             "  Switch the widget on in the demo theme (the onboarding checklist ticks it):",
             f"    curl -X POST {shopify.url}/_standin/app-embed"
             f""" -d '{{"shop": "{SHOP}", "enabled": true}}'""",
+            "  The storefront with the rewards widget (add rewards on the Rewards page first):",
+            f"    as a guest: {shop_url}/",
+            f"    signed in as {email}: {shopify.url}/_standin/customer-login"
+            f"?customer_id={customer_id}&next={quote(f'/shops/{SHOP}/')}",
             "  Send another order (then reload a balance):",
             f"    .venv/bin/python manage.py send_webhook --topic orders/paid --shop {SHOP}"
             f" --url {app_url}/webhooks",
