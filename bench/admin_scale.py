@@ -172,7 +172,7 @@ def shops_install() -> None:
 
 def cases_build() -> list[Case]:
     """The requests to time, with members and prefixes picked from the seeded rows."""
-    from loyalty.admin.members import _cursor
+    from loyalty.admin.members import member_cursor
     from loyalty.models import Member, Shop
 
     shop = Shop.objects.get(domain=harness.SHOP)
@@ -194,16 +194,16 @@ def cases_build() -> list[Case]:
         Case("search", "q=<an email>", f"{search}?{urlencode({'q': few.email})}"),
         Case("search", "q=<a customer id>", f"{search}?q={few.customer_id}"),
         Case("search", "q=<digits, no member>", f"{search}?q=123456789"),
-        Case("search", "listing, cursor halfway", f"{search}?cursor={_cursor(halfway.pk)}"),
+        Case("search", "listing, cursor halfway", f"{search}?cursor={member_cursor(halfway.pk)}"),
         Case(
             "search",
             "q='j', cursor halfway",
-            f"{search}?{urlencode({'q': 'j', 'cursor': _cursor(halfway.pk)})}",
+            f"{search}?{urlencode({'q': 'j', 'cursor': member_cursor(halfway.pk)})}",
         ),
         Case(
             "search",
             "q='lindq', cursor after the first",
-            f"{search}?{urlencode({'q': 'lindq', 'cursor': _cursor(rare_name.pk)})}",
+            f"{search}?{urlencode({'q': 'lindq', 'cursor': member_cursor(rare_name.pk)})}",
         ),
     ]
     # A small shop among the big one's members: its searches must stay within its own.
