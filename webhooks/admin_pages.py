@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from loyalty.admin.auth import embedded_document_view
-from loyalty.admin.pages import _page, _page_url
+from loyalty.admin.pages import admin_page, page_url
 
 from .admin_api import delivery_error_line
 from .models import Status
@@ -21,7 +21,7 @@ from .selectors import DELIVERIES_SHOWN, deliveries_in_status
 def sync_page(request: HttpRequest) -> HttpResponse:
     """The shop's newest failed deliveries, as `GET /api/admin/deliveries` lists them."""
     failed = deliveries_in_status(shop_domain=request.shop.domain, status=Status.FAILED)
-    return _page(
+    return admin_page(
         request,
         "admin/settings_sync.html",
         {
@@ -37,6 +37,6 @@ def sync_page(request: HttpRequest) -> HttpResponse:
                 for delivery in failed
             ],
             "deliveries_shown": DELIVERIES_SHOWN,
-            "settings_url": _page_url(request, "settings-page"),
+            "settings_url": page_url(request, "settings-page"),
         },
     )

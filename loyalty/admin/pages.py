@@ -34,14 +34,14 @@ def members(request: HttpRequest) -> HttpResponse:
     after_id = members_api.member_cursor_position(cursor) if cursor else None
     if cursor and after_id is None:
         # A mangled "Next" link: start the listing over rather than fail.
-        return _page(request, "admin/members.html", {"q": q, "cursor_lost": True, "found": []})
+        return admin_page(request, "admin/members.html", {"q": q, "cursor_lost": True, "found": []})
     found, more = selectors.members_search(shop=request.shop, q=q, after_id=after_id)
     next_url = None
     if more:
-        next_url = _page_url(
+        next_url = page_url(
             request, "members-page", {"q": q, "cursor": members_api.member_cursor(found[-1].pk)}
         )
-    return _page(
+    return admin_page(
         request,
         "admin/members.html",
         {
@@ -61,7 +61,7 @@ def members_import(request: HttpRequest) -> HttpResponse:
 
     The upload and the progress go through `/api/admin/imports/` (members_transfer.js).
     """
-    return _page(
+    return admin_page(
         request,
         "admin/members_import.html",
         {
@@ -69,7 +69,7 @@ def members_import(request: HttpRequest) -> HttpResponse:
             "largest_file_mb": imports_service.LARGEST_FILE_BYTES // (1024 * 1024),
             "most_rows": f"{imports_service.MOST_ROWS:,}",
             "most_points": f"{imports_service.MOST_POINTS:,}",
-            "members_url": _page_url(request, "members-page"),
+            "members_url": page_url(request, "members-page"),
         },
     )
 
@@ -80,13 +80,13 @@ def member(request: HttpRequest, customer_id: int) -> HttpResponse:
     """One member: balance, pending points, tier, history newest first, adjustments."""
     found = selectors.member_find(shop=request.shop, customer_id=customer_id)
     if found is None:
-        return _page(
+        return admin_page(
             request,
             "admin/members_missing.html",
-            {"customer_id": customer_id, "members_url": _page_url(request, "members-page")},
+            {"customer_id": customer_id, "members_url": page_url(request, "members-page")},
             status=404,
         )
-    return _page(
+    return admin_page(
         request,
         "admin/members_detail.html",
         {
@@ -95,7 +95,7 @@ def member(request: HttpRequest, customer_id: int) -> HttpResponse:
             "entries_shown": selectors.MEMBER_ENTRIES_SHOWN,
             "tier": selectors.member_tier_name(member=found),
             "largest_adjustment": f"{members_api.LARGEST_ADJUSTMENT:,}",
-            "members_url": _page_url(request, "members-page"),
+            "members_url": page_url(request, "members-page"),
         },
     )
 
@@ -109,12 +109,12 @@ def rewards(request: HttpRequest) -> HttpResponse:
         (reward, rewards_api.reward_document(reward, currency))
         for reward in selectors.rewards_catalogue(shop=request.shop)
     ]
-    return _page(
+    return admin_page(
         request,
         "admin/rewards.html",
         {
             "catalogue": [
-                {**shown, "url": _page_url(request, "reward-page", reward_id=reward.pk)}
+                {**shown, "url": page_url(request, "reward-page", reward_id=reward.pk)}
                 for reward, shown in catalogue
             ],
             "kinds": RewardKind.choices,
@@ -128,16 +128,16 @@ def rewards(request: HttpRequest) -> HttpResponse:
 def reward(request: HttpRequest, reward_id: int) -> HttpResponse:
     """One reward's form: change, disable or delete it."""
     found = selectors.reward_find(shop=request.shop, reward_id=reward_id)
-    rewards_url = _page_url(request, "rewards-page")
+    rewards_url = page_url(request, "rewards-page")
     if found is None:
-        return _page(
+        return admin_page(
             request,
             "admin/rewards_missing.html",
             {"reward_id": reward_id, "rewards_url": rewards_url},
             status=404,
         )
     shown = rewards_api.reward_document(found, request.shop.currency)
-    return _page(
+    return admin_page(
         request,
         "admin/rewards_detail.html",
         {
@@ -158,26 +158,30 @@ def _transfer_context(request: HttpRequest) -> dict:
     return {
         "ledger_from": (today - timedelta(days=exports_api.DEFAULT_LEDGER_DAYS)).isoformat(),
         "ledger_to": today.isoformat(),
-        "import_url": _page_url(request, "members-import-page"),
+        "import_url": page_url(request, "members-import-page"),
     }
 
 
-def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+def admin_page(
+    request: HttpRequest, template: str, context: dict, status: int = 200
+) -> HttpResponse:
+    """Render an embedded page with the shell's context (shop, script URLs, embed query)."""
     shell = {
         "shop": request.shop,
-        "embed_query": urlencode(_embed_params(request)),
+        "embed_query": urlencode(embed_params(request)),
         **page_scripts(),
     }
     return render(request, template, {**shell, **context}, status=status)
 
 
-def _page_url(request: HttpRequest, name: str, query: dict | None = None, **kwargs) -> str:
+def page_url(request: HttpRequest, name: str, query: dict | None = None, **kwargs) -> str:
     """A link to another page that keeps shop and host, so the bounce page can reload it."""
-    params = _embed_params(request)
+    params = embed_params(request)
     params.update({key: value for key, value in (query or {}).items() if value})
     return f"{reverse(name, kwargs=kwargs)}?{urlencode(params)}"
 
 
-def _embed_params(request: HttpRequest) -> dict[str, str]:
+def embed_params(request: HttpRequest) -> dict[str, str]:
+    """The query every link between pages keeps (shop and host), for the bounce page."""
     # Never the id_token: a link opened later must fetch a fresh one through the bounce page.
     return {"embedded": "1", "shop": request.shop.domain, "host": request.GET.get("host", "")}

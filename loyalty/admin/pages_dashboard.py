@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 from loyalty.admin import stats as stats_api
 from loyalty.admin.auth import embedded_document_view
 from loyalty.admin.charts import Series, line_chart
-from loyalty.admin.pages import _embed_params, _page
+from loyalty.admin.pages import admin_page, embed_params
 from loyalty.services.onboarding import onboarding_checklist
 from loyalty.stats.counters import shop_day
 from loyalty.stats.reads import stats_for_range
@@ -42,10 +42,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     last = shop_day(timezone.now(), shop.timezone)
     first = last - timedelta(days=days - 1)
     found = stats_for_range(shop=shop, first=first, last=last)
-    totals = stats_api._figures(found.totals, found.point_value)
-    daily = [(day.day, stats_api._figures(day, found.point_value)) for day in found.days]
-    embed = _embed_params(request)
-    return _page(
+    totals = stats_api.figures_document(found.totals, found.point_value)
+    daily = [(day.day, stats_api.figures_document(day, found.point_value)) for day in found.days]
+    embed = embed_params(request)
+    return admin_page(
         request,
         "admin/home.html",
         {

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from loyalty.admin import program as program_api
 from loyalty.admin.auth import embedded_document_view
-from loyalty.admin.pages import _page
+from loyalty.admin.pages import admin_page
 from loyalty.models.program import FRIEND_REWARD_KINDS
 from loyalty.services.programs import Preview, program_for, program_preview
 
@@ -25,11 +25,11 @@ EXAMPLE_SUBTOTAL = Decimal("100.00")
 @embedded_document_view
 def program_page(request: HttpRequest) -> HttpResponse:
     shop = request.shop
-    return _page(
+    return admin_page(
         request,
         "admin/program.html",
         {
-            "program": program_api._program(shop, program_for(shop=shop)),
+            "program": program_api.program_document(shop, program_for(shop=shop)),
             "friend_reward_kinds": [(kind.value, kind.label) for kind in FRIEND_REWARD_KINDS],
             "example_subtotal": EXAMPLE_SUBTOTAL,
             # Drawn with the page, so the answer is there before any script runs.

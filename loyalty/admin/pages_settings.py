@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from loyalty.admin import widget as widget_api
 from loyalty.admin.auth import embedded_document_view
-from loyalty.admin.pages import _page
+from loyalty.admin.pages import admin_page
 from loyalty.models import LauncherPosition
 from loyalty.models.widget import WIDGET_TEXTS
 from loyalty.selectors import privacy_requests_recent
@@ -35,7 +35,7 @@ SOURCE_LABELS = {"judgeme": "Judge.me", "generic": "Any other review app"}
 @embedded_document_view
 def settings_page(request: HttpRequest) -> HttpResponse:
     shop = request.shop
-    widget = widget_api._widget(widget_settings_for(shop=shop))
+    widget = widget_api.widget_document(widget_settings_for(shop=shop))
     texts = [
         {
             "name": name,
@@ -50,7 +50,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         {"label": SOURCE_LABELS[source], "url": review_source_url(source)}
         for source in REVIEW_SOURCES
     ]
-    return _page(
+    return admin_page(
         request,
         "admin/settings.html",
         {

@@ -53,7 +53,7 @@ PREVIEW_FIELDS = ("program", "order")
 def program(request: HttpRequest) -> JsonResponse:
     """GET answers the program document; PUT changes the keys it is sent and answers it."""
     if request.method == "GET":
-        return JsonResponse(_program(request.shop, program_for(shop=request.shop)))
+        return JsonResponse(program_document(request.shop, program_for(shop=request.shop)))
     body = _json_object(request.body)
     if body is None:
         return _errors({"body": ["Send a JSON object of the program settings to change."]})
@@ -64,7 +64,7 @@ def program(request: HttpRequest) -> JsonResponse:
         saved = program_update(shop=request.shop, changes=changes)
     except ProgramInvalid as exc:
         return _errors(exc.errors)
-    return JsonResponse(_program(request.shop, saved))
+    return JsonResponse(program_document(request.shop, saved))
 
 
 @api_operation(
@@ -154,7 +154,8 @@ def _decimal_text(number: Decimal) -> str:
     return format(number.normalize(), "f")
 
 
-def _program(shop: Shop, program: Program) -> dict:
+def program_document(shop: Shop, program: Program) -> dict:
+    """The program as `GET /api/admin/program` answers it (and the Program page shows it)."""
     return {
         "points_per_unit": _decimal_text(program.points_per_unit),
         "rounding": program.rounding,

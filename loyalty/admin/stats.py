@@ -56,7 +56,7 @@ def stats(request: HttpRequest) -> JsonResponse:
     value = found.point_value
 
     def figures(day: DayFigures) -> dict:
-        return _figures(day, value)
+        return figures_document(day, value)
 
     return JsonResponse(
         {
@@ -72,7 +72,8 @@ def stats(request: HttpRequest) -> JsonResponse:
     )
 
 
-def _figures(day: DayFigures, point_value: Decimal | None) -> dict:
+def figures_document(day: DayFigures, point_value: Decimal | None) -> dict:
+    """One day's (or the range's) figures as `GET /api/admin/stats` answers them."""
     counts = day.counts
     outstanding_value = money_value(day.points_outstanding, point_value)
     return {

@@ -52,7 +52,7 @@ MULTILINE_TEXTS = ("guest_message", "member_message")
 def widget(request: HttpRequest) -> JsonResponse:
     """GET answers the widget document; PUT changes the keys it is sent and answers it."""
     if request.method == "GET":
-        return JsonResponse(_widget(widget_settings_for(shop=request.shop)))
+        return JsonResponse(widget_document(widget_settings_for(shop=request.shop)))
     body = json_object(request.body)
     if body is None:
         return _errors({"body": ["Send a JSON object of the widget settings to change."]})
@@ -63,7 +63,7 @@ def widget(request: HttpRequest) -> JsonResponse:
         settings = widget_settings_update(shop=request.shop, changes=changes)
     except WidgetSettingsInvalid as exc:
         return _errors(exc.errors)
-    return JsonResponse(_widget(settings))
+    return JsonResponse(widget_document(settings))
 
 
 def _changes(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -150,7 +150,8 @@ def _text(name: str, value: Any) -> tuple[str | None, str]:
     return text, ""
 
 
-def _widget(settings: WidgetSettings) -> dict:
+def widget_document(settings: WidgetSettings) -> dict:
+    """The widget settings as `GET /api/admin/widget` answers them."""
     return {
         **{color: getattr(settings, color) for color in COLORS},
         "launcher_position": settings.launcher_position,
