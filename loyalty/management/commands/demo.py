@@ -17,11 +17,16 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from config.jobs import start_in_process_runner
-from standin import payloads, server
+from loyalty.models import Shop
+from standin import payloads, server, signing
 from standin.admin import launch_url
 from standin.sender import send_webhook
 
 SHOP = "demo.myshopify.com"
+DEMO_REWARDS = [
+    {"kind": "amount_off", "points_cost": 100, "value": "5.00"},
+    {"kind": "free_shipping", "points_cost": 150, "value": "0"},
+]
 SHOPPERS = [
     (1001, "ada@example.com", "Ada", "Lovelace"),
     (1002, "grace@example.com", "Grace", "Hopper"),
@@ -42,6 +47,11 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         settings.APP_URL = app_url
+        # The stand-in starts afresh every run and knows none of the tokens a previous run
+        # stored: forget them, so opening the admin installs the shop again by token exchange.
+        Shop.objects.filter(domain=SHOP).update(
+            access_token_encrypted="", refresh_token_encrypted=""
+        )
         shopify = server.start(
             api_key=settings.SHOPIFY_API_KEY,
             api_secret=settings.SHOPIFY_API_SECRET,
@@ -75,6 +85,7 @@ class Command(BaseCommand):
             install = requests.get(launch_url(shopify.state, SHOP), timeout=30)
             install.raise_for_status()
             self._send_orders(app_url)
+            self._set_up_storefront(app_url, shopify)
             time.sleep(2)
             self._report(app_url, shopify)
         except Exception as error:  # noqa: BLE001 - the server keeps running; say what failed
@@ -116,6 +127,29 @@ class Command(BaseCommand):
         deliver("refunds/create", payloads.refund(5002, 9001, [("20.00", "0.00")]), "r1")
         deliver("orders/paid", order(5004, 2, "80.00", test=True), "o4-test")
 
+    def _set_up_storefront(self, app_url: str, shopify: server.Standin) -> None:
+        """Two rewards, added as a merchant would on the Rewards page (through the admin API
+        with a session token), and the widget's app embed switched on in the demo theme, so
+        the storefront shows a widget a shopper can redeem in."""
+        token = signing.session_token(
+            shop=SHOP, api_key=settings.SHOPIFY_API_KEY, secret=settings.SHOPIFY_API_SECRET
+        )
+        catalogue = requests.get(
+            f"{app_url}/api/admin/rewards", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+        catalogue.raise_for_status()
+        # A second run of the demo keeps the catalogue the first (or the merchant) made.
+        for reward in DEMO_REWARDS if not catalogue.json()["rewards"] else []:
+            requests.post(
+                f"{app_url}/api/admin/rewards",
+                json=reward,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            ).raise_for_status()
+        requests.post(
+            f"{shopify.url}/_standin/app-embed", json={"shop": SHOP, "enabled": True}, timeout=10
+        ).raise_for_status()
+
     def _report(self, app_url: str, shopify: server.Standin) -> None:
         shop_url = shopify.shop_url(SHOP)
         lines = [
@@ -142,15 +176,15 @@ class Command(BaseCommand):
             )
         customer_id, email, *_ = SHOPPERS[0]
         lines += [
-            # The demo theme starts without the widget's app embed, so the onboarding
-            # checklist has that step to show; this is the merchant saving it on.
-            "  Switch the widget on in the demo theme (the onboarding checklist ticks it):",
-            f"    curl -X POST {shopify.url}/_standin/app-embed"
-            f""" -d '{{"shop": "{SHOP}", "enabled": true}}'""",
-            "  The storefront with the rewards widget (add rewards on the Rewards page first):",
+            "  The storefront with the rewards widget (two rewards to redeem):",
             f"    as a guest: {shop_url}/",
             f"    signed in as {email}: {shopify.url}/_standin/customer-login"
             f"?customer_id={customer_id}&next={quote(f'/shops/{SHOP}/')}",
+            # The demo switched the widget's app embed on; off, the onboarding checklist shows
+            # that step undone and the storefront has no widget.
+            "  Switch the widget off in the demo theme (and on again with true):",
+            f"    curl -X POST {shopify.url}/_standin/app-embed"
+            f""" -d '{{"shop": "{SHOP}", "enabled": false}}'""",
             "  Send another order (then reload a balance):",
             f"    .venv/bin/python manage.py send_webhook --topic orders/paid --shop {SHOP}"
             f" --url {app_url}/webhooks",
