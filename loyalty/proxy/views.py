@@ -73,6 +73,10 @@ def redemptions(request: HttpRequest) -> HttpResponse:
         return _error(404, "Perennial is not installed on this shop.", "not_installed")
     if request.customer_id is None:
         return _error(403, "Sign in to your account to redeem rewards.", "guest")
+    if request.content_type != "application/json":
+        # A page on another site may post a form or text/plain here without the browser
+        # asking the shop first; a JSON request it may not send without a CORS preflight.
+        return _error(415, 'Send {"reward_id": <id>} as application/json.', "bad_content_type")
     reward_id, points, problem = _redemption_request(request.body)
     if problem:
         return _error(422, problem, "bad_request")
@@ -121,7 +125,8 @@ def _redemption_request(body: bytes) -> tuple[int, int | None, str]:
     """The reward id and the chosen points from the body, or a message saying what's wrong."""
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
+        # UnicodeDecodeError is a ValueError; RecursionError: nested deeper than the parser goes.
         document = None
     if not isinstance(document, dict):
         return 0, None, 'Send {"reward_id": <id>} as JSON.'

@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from loyalty.models import (
@@ -25,14 +25,23 @@ from loyalty.models import (
     RewardKind,
     Shop,
 )
-from loyalty.shopify.discounts import Grant, GrantRefused, GrantUnavailable, grant_make
+from loyalty.shopify.discounts import (
+    Grant,
+    GrantRefused,
+    GrantUnavailable,
+    grant_find,
+    grant_make,
+)
 
 from .ledger import points_record
 from .programs import program_for
 
 logger = logging.getLogger(__name__)
 
-# Tries at Shopify before a redemption fails and gives its points back.
+# Tries at Shopify before a redemption fails and gives its points back. A discount code's
+# last try that gets no answer is followed by tries that only ask Shopify whether the code
+# exists (the unanswered call may have made it): the points come back only once Shopify
+# says it has no such code.
 MAX_ATTEMPTS = 8
 # How long one try may take before another worker may start one (well past any timeout).
 CLAIM_SECONDS = 120
@@ -200,13 +209,22 @@ def redemption_deliver(
     redemption = Redemption.objects.select_related("shop", "member", "reward").get(pk=redemption_id)
     if not claimed:
         return redemption, False
+    has_code = redemption.kind != RewardKind.STORE_CREDIT
     try:
-        shopify_id = grant_make(redemption.shop, _grant(redemption, now), timeout=timeout)
+        if has_code and redemption.attempts > MAX_ATTEMPTS:
+            shopify_id = grant_find(redemption.shop, redemption.code, timeout=timeout)
+            if shopify_id is None:
+                why = (
+                    f"Shopify could not be reached in {MAX_ATTEMPTS} tries: {redemption.last_error}"
+                )
+                return _fail(redemption, why=why), True
+        else:
+            shopify_id = grant_make(redemption.shop, _grant(redemption, now), timeout=timeout)
     except GrantRefused as exc:
         logger.warning("Shopify refused redemption %s: %s", redemption.pk, exc)
         return _fail(redemption, why=f"Shopify refused the reward: {exc}"), True
     except GrantUnavailable as exc:
-        if redemption.attempts >= MAX_ATTEMPTS:
+        if redemption.attempts >= MAX_ATTEMPTS and not has_code:
             why = f"Shopify could not be reached in {redemption.attempts} tries: {exc}"
             return _fail(redemption, why=why), True
         redemption.retry_at = now + retry_delay(redemption.attempts)
@@ -247,7 +265,11 @@ def _ready(redemption: Redemption, *, shopify_id: str, now: datetime) -> Redempt
     credit = redemption.kind == RewardKind.STORE_CREDIT
     column = "store_credit_transaction_id" if credit else "discount_id"
     Redemption.objects.filter(pk=redemption.pk, status=RedemptionStatus.PENDING).update(
-        status=RedemptionStatus.READY,
+        # An order already carried the code (redemptions_use): it is used, not ready.
+        status=Case(
+            When(used_order_id__isnull=False, then=Value(RedemptionStatus.USED)),
+            default=Value(RedemptionStatus.READY),
+        ),
         claimed_until=None,
         retry_at=None,
         last_error="",
@@ -342,8 +364,14 @@ def redemptions_use(*, shop: Shop, order_id: int, codes: list[str]) -> list[Rede
 
     Answers the redemptions that became used now (none when the order was seen before), so
     the caller records each reward's revenue once. Codes are matched ignoring case, as
-    Shopify does at checkout. Only ready codes are used: an expired one may already have
-    given its points back.
+    Shopify does at checkout. Ready codes become used. A pending one keeps the order and
+    becomes used when its try finds the discount: the order proves Shopify made it, though
+    its answer to the app was lost (the shopper sees pending codes in the account answer).
+    An expired or failed code is left alone: its points may already be back.
+
+    The order's customer is not compared with the code's: Shopify applies a code limited
+    to one customer only to that customer's checkout, so an order carrying it has used up
+    the code's one use whoever it names (a staff draft order, a merged customer).
     """
     wanted = {code.strip().upper() for code in codes if code and code.strip()}
     if not wanted:
@@ -353,10 +381,14 @@ def redemptions_use(*, shop: Shop, order_id: int, codes: list[str]) -> list[Rede
         found = (
             Redemption.objects.select_for_update()
             .filter(shop=shop, code__in=wanted)
-            .filter(status=RedemptionStatus.READY)
+            .filter(
+                Q(status=RedemptionStatus.READY)
+                | Q(status=RedemptionStatus.PENDING, used_order_id__isnull=True)
+            )
         )
         for redemption in found:
-            redemption.status = RedemptionStatus.USED
+            if redemption.status == RedemptionStatus.READY:
+                redemption.status = RedemptionStatus.USED
             redemption.used_order_id = order_id
             redemption.used_at = timezone.now()
             redemption.save(update_fields=["status", "used_order_id", "used_at", "updated_at"])

@@ -88,16 +88,23 @@ def grant_make(shop: Shop, grant: Grant, *, timeout: float | None = None) -> str
     payload = _call(shop, query, variables, timeout)[root] or {}
     errors = payload.get("userErrors") or []
     if any(error.get("code") == CODE_TAKEN for error in errors):
-        existing = _call(shop, DISCOUNT_BY_CODE, {"code": grant.code}, timeout)
-        node = existing.get("codeDiscountNodeByCode")
-        if node and node.get("id"):
-            return node["id"]
+        existing = grant_find(shop, grant.code, timeout=timeout)
+        if existing:
+            return existing
     if errors:
         raise GrantRefused(_messages(errors))
     node = payload.get("codeDiscountNode") or {}
     if not node.get("id"):
         raise GrantRefused(f"{root} answered without a discount")
     return node["id"]
+
+
+def grant_find(shop: Shop, code: str, *, timeout: float | None = None) -> str | None:
+    """The id of the shop's discount with this code, None when Shopify has none (a definite
+    answer). Raises GrantUnavailable when Shopify cannot say now; asking makes nothing."""
+    existing = _call(shop, DISCOUNT_BY_CODE, {"code": code}, timeout)
+    node = existing.get("codeDiscountNodeByCode")
+    return node["id"] if node and node.get("id") else None
 
 
 def customer_gid(customer_id: int) -> str:
