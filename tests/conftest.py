@@ -33,7 +33,10 @@ def _static_names_without_collectstatic():
 @pytest.fixture(autouse=True)
 def _no_in_process_runner(monkeypatch):
     """Unit tests drive jobs themselves: keep the embedded runner from starting threads."""
-    monkeypatch.setattr("webhooks.tasks.start_in_process_runner", lambda: None)
+    # Every module that starts it: a runner started by one test would go on consuming
+    # (and scheduling) job messages in the tests after it.
+    for module in ("webhooks.tasks", "loyalty.tasks"):
+        monkeypatch.setattr(f"{module}.start_in_process_runner", lambda: None)
 
 
 @pytest.fixture(autouse=True)
