@@ -22,10 +22,11 @@ from loyalty.stats.counters import shop_day
 
 logger = logging.getLogger(__name__)
 
-# Each job: (name, function(*, shop, day)), run in this order for each day.
+# Each job: (name, function(*, shop, day)), run in this order for each day. Expiry comes
+# first: points due to expire on a day expire before that day's bonuses restart the clock.
 DAILY_JOBS: list[tuple[str, Callable[..., None]]] = [
-    ("birthdays", birthdays_daily),
     ("points_expiry", expiry_daily),
+    ("birthdays", birthdays_daily),
 ]
 
 # A shop whose jobs have not run for longer than this catches up only its last this-many
