@@ -2,6 +2,7 @@
 the shop's day; the daily job writes one entry for exactly the available balance, once,
 records the reminders due, and the widget and the admin show what expires when."""
 
+import importlib
 from datetime import UTC, date, datetime
 from unittest import mock
 from urllib.parse import urlencode
@@ -262,3 +263,23 @@ def test_the_job_finds_due_members_through_the_partial_index():
     )
     assert "member_expiry_due" in plan
     assert "Seq Scan" not in plan
+
+
+def test_the_migration_starts_existing_members_from_their_newest_activity():
+    backfill = importlib.import_module("loyalty.migrations.0013_dates").BACKFILL_LAST_ACTIVITY
+    shop = factories.shop()
+    ada, ben, cy = (factories.member(shop, n) for n in (1001, 1002, 1003))
+    record_at("2026-01-01T12:00:00", ada, points=50, reason=Reason.SIGNUP_BONUS)
+    record_at("2026-02-01T12:00:00", ada, points=-20, reason=Reason.REWARD_REDEEMED)
+    record_at("2026-03-01T12:00:00", ada, points=20, reason=Reason.REDEMPTION_REFUNDED)
+    record_at("2026-01-05T12:00:00", ben, points=-5, reason=Reason.MANUAL_ADJUSTMENT)
+    Member.objects.update(last_activity_at=None)
+
+    with connection.cursor() as cursor:
+        cursor.execute(backfill)
+
+    assert dict(Member.objects.values_list("customer_id", "last_activity_at")) == {
+        ada.customer_id: at("2026-02-01T12:00:00"),
+        ben.customer_id: None,
+        cy.customer_id: None,
+    }

@@ -25,13 +25,15 @@ class BirthdayChange(models.Model):
 
 class ExpiryReminder(models.Model):
     """A member due a reminder that their points expire on `expires_on`: one row per member
-    and expiry date. Issue 12 records them only; the notifications round sends them and
-    sets `sent_at`."""
+    and last activity (which sets the expiry date). Issue 12 records them only; the
+    notifications round sends them and sets `sent_at`."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+", db_index=False)
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="expiry_reminders")
     # The member's balance when the reminder fell due (they may earn or spend after).
     points = models.IntegerField()
+    # The member's last activity the expiry date was counted from.
+    activity_at = models.DateTimeField()
     expires_on = models.DateField()
     # The shop's day the daily job found the reminder due.
     due_on = models.DateField()
@@ -41,7 +43,7 @@ class ExpiryReminder(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["member", "expires_on"], name="expiry_reminder_once_per_expiry"
+                fields=["member", "activity_at"], name="expiry_reminder_once_per_expiry"
             )
         ]
         indexes = [

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from loyalty.models import ExpiryReminder, Member, Program, Reason, Shop
 from loyalty.selectors import expiry_date
@@ -54,10 +55,15 @@ def _expire(*, member_id: int, shop: Shop, expired_before: datetime) -> None:
 
 
 def _reminders_record(*, shop: Shop, day: date, program: Program, expired_before: datetime) -> None:
-    # Members whose points expire within the reminder's days after `day`, not yet recorded
-    # (the unique member and expiry date makes a second run add nothing).
+    # Members whose points expire within the reminder's days after `day` and who have no
+    # reminder for their last activity yet: the hourly reruns of a day skip those already
+    # recorded (and the unique member and activity settles a race).
     remind_before = expired_before + timedelta(days=program.expiry_reminder_days)
+    recorded = ExpiryReminder.objects.filter(
+        member=OuterRef("pk"), activity_at=OuterRef("last_activity_at")
+    )
     members = Member.objects.filter(
+        ~Exists(recorded),
         shop=shop,
         balance__gt=0,
         last_activity_at__gte=expired_before,
@@ -69,10 +75,11 @@ def _reminders_record(*, shop: Shop, day: date, program: Program, expired_before
                 shop=shop,
                 member=member,
                 points=member.balance,
+                activity_at=member.last_activity_at,
                 expires_on=expiry_date(member=member, program=program, timezone_name=shop.timezone),
                 due_on=day,
             ),
-            unique=("member_id", "expires_on"),
+            unique=("member_id", "activity_at"),
         )
 
 
