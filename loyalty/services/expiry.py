@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef
 
 from loyalty.models import ExpiryReminder, Member, Program, Reason, Shop
 from loyalty.selectors import expiry_date
-from loyalty.stats.counters import shop_zone
+from loyalty.stats.counters import shop_day, shop_zone
 
 from .ledger import points_record
 from .programs import program_for
@@ -45,12 +45,13 @@ def _expire(*, member_id: int, shop: Shop, expired_before: datetime) -> None:
         if member.balance <= 0 or member.last_activity_at >= expired_before:
             return
         member.shop = shop
+        active_on = shop_day(member.last_activity_at, shop.timezone)
         points_record(
             member=member,
             points=-member.balance,
             reason=Reason.POINTS_EXPIRED,
             idempotency_key=f"expired:{member.pk}:{member.last_activity_at.isoformat()}",
-            note=f"No points earned or redeemed since {member.last_activity_at.date()}",
+            note=f"No points earned or redeemed since {active_on}",
         )
 
 
