@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, Lower
@@ -25,8 +25,11 @@ from loyalty.models import (
     TierWindow,
 )
 from loyalty.models.reward import percent_text
+from loyalty.stats.counters import shop_day
 
 ACCOUNT_CODES_SHOWN = 20
+# "Not more than once a year": a birthday can be changed this long after it was last set.
+BIRTHDAY_CHANGE_AFTER = timedelta(days=365)
 ACCOUNT_ACTIVITY_SHOWN = 10
 # What counts towards a points_earned tier: points from orders (less what refunds took
 # back) and bonuses, never redemptions, adjustments or imported balances.
@@ -79,9 +82,46 @@ def member_account(
         "ways_to_earn": _ways_to_earn(program),
         "activity": _account_activity(member) if member else [],
         "referral_url": None,
-        "birthday": None,
-        "expiring": None,
+        "birthday": member_birthday(member=member) if member else None,
+        "expiring": member_expiring(member=member, program=program, timezone_name=shop.timezone)
+        if member
+        else None,
     }
+
+
+def program_of(*, shop: Shop) -> Program:
+    """The shop's program, or the defaults (unsaved) when it has none stored yet."""
+    return Program.objects.filter(shop=shop).first() or Program(shop=shop)
+
+
+def member_birthday(*, member: Member) -> dict | None:
+    """The birthday as the shopper sees it: `{"month", "day", "changeable_on"}` (the UTC
+    day from which it can be changed, YYYY-MM-DD); None when not given."""
+    if member.birthday_month is None:
+        return None
+    return {
+        "month": member.birthday_month,
+        "day": member.birthday_day,
+        "changeable_on": (member.birthday_set_at + BIRTHDAY_CHANGE_AFTER).date().isoformat(),
+    }
+
+
+def expiry_date(*, member: Member, program: Program, timezone_name: str) -> date | None:
+    """The shop's day the member's points expire; None when they do not (expiry off, or no
+    activity yet)."""
+    if not program.expiry_days or member.last_activity_at is None:
+        return None
+    return shop_day(member.last_activity_at, timezone_name) + timedelta(days=program.expiry_days)
+
+
+def member_expiring(*, member: Member, program: Program, timezone_name: str) -> dict | None:
+    """`{"points", "on": "YYYY-MM-DD"}`: the available points that expire on that shop's
+    day unless the member earns or redeems first; None when none will. Pending points never
+    expire."""
+    on = expiry_date(member=member, program=program, timezone_name=timezone_name)
+    if on is None or member.balance <= 0:
+        return None
+    return {"points": member.balance, "on": on.isoformat()}
 
 
 def _account_reward(reward: Reward, currency: str, balance: int, customer_id) -> dict:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from dramatiq_crontab import cron
 
 from config.jobs import broker, start_in_process_runner
+from loyalty.daily import daily_jobs_run
 from loyalty.models import RedemptionStatus, Shop
 from loyalty.services.imports import member_import_run, member_imports_stale
 from loyalty.services.orders import pending_points_release
@@ -226,3 +227,13 @@ def expire_redemption_codes() -> None:
     expired = redemptions_expire()
     if expired:
         logger.info("marked %d unused codes expired", expired)
+
+
+@cron("7 * * * *")
+@dramatiq.actor(broker=broker, max_retries=0, time_limit=60 * 60 * 1000)
+def run_daily_jobs() -> None:
+    # Hourly, so each shop's day starts within the hour after its own midnight; the jobs
+    # are idempotent, so the other 23 runs of a day change nothing (docs/dates.md).
+    report = daily_jobs_run()
+    if report.failed:
+        logger.warning("daily jobs failed for %d shops; the next hour retries", len(report.failed))

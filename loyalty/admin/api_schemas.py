@@ -322,6 +322,14 @@ MEMBER_WITH_ENTRIES = _object(
             "type": ["string", "null"],
             "description": "The VIP tier's name; null below the lowest tier or without tiers.",
         },
+        "expiring": {
+            "oneOf": [
+                _object({"points": COUNT, "on": {"type": "string", "format": "date"}}),
+                {"type": "null"},
+            ],
+            "description": "The available points that expire on that day (the shop's) unless "
+            "the member earns or redeems first; null when none will.",
+        },
         "entries": {"type": "array", "items": ENTRY, "maxItems": 100},
     }
 )

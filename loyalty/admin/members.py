@@ -83,6 +83,11 @@ def member(request: HttpRequest, customer_id: int) -> JsonResponse:
         {
             **_member(found),
             "tier": selectors.member_tier_name(member=found),
+            "expiring": selectors.member_expiring(
+                member=found,
+                program=selectors.program_of(shop=request.shop),
+                timezone_name=request.shop.timezone,
+            ),
             "entries": [_entry(entry) for entry in entries],
         }
     )

@@ -1,3 +1,4 @@
+from .dates import BirthdayChange, DailyRun, ExpiryReminder
 from .figures import BuyerFirstOrder, DailyFigures
 from .ledger import LedgerEntry, Reason
 from .member import Member
@@ -14,8 +15,11 @@ from .tier import Tier, TierBasis, TierWindow
 from .widget import LauncherPosition, WidgetSettings
 
 __all__ = [
+    "BirthdayChange",
     "BuyerFirstOrder",
     "DailyFigures",
+    "DailyRun",
+    "ExpiryReminder",
     "ImportStatus",
     "LauncherPosition",
     "LedgerEntry",

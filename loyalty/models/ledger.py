@@ -16,6 +16,9 @@ class Reason(models.TextChoices):
     # Shopify refused the discount or could not be reached in time; `note` says which.
     REDEMPTION_REFUNDED = "redemption_refunded", "Points back: the reward could not be made"
     CODE_EXPIRED_REFUND = "code_expired_refund", "Points back: the code expired unused"
+    BIRTHDAY_BONUS = "birthday_bonus", "Birthday bonus"
+    # The balance left after `Program.expiry_days` without earning or redeeming.
+    POINTS_EXPIRED = "points_expired", "Points expired"
 
 
 class LedgerEntry(models.Model):

@@ -28,6 +28,14 @@ class Member(models.Model):
     tier = models.ForeignKey(
         Tier, on_delete=models.SET_NULL, null=True, blank=True, related_name="members"
     )
+    # The shopper's birthday (no year); both set or both null. Changed at most once a year
+    # (loyalty.services.birthdays; the history is BirthdayChange).
+    birthday_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    birthday_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    birthday_set_at = models.DateTimeField(null=True, blank=True)
+    # The last time the member earned or redeemed points (loyalty.services.ledger); points
+    # expire `Program.expiry_days` after it. Null: no activity yet.
+    last_activity_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -40,8 +48,33 @@ class Member(models.Model):
                 condition=models.Q(last_sequence__isnull=False) | models.Q(balance=0, pending=0),
                 name="member_without_entries_has_no_points",
             ),
+            models.CheckConstraint(
+                condition=models.Q(birthday_month__isnull=True, birthday_day__isnull=True)
+                | models.Q(
+                    birthday_month__gte=1,
+                    birthday_month__lte=12,
+                    birthday_day__gte=1,
+                    birthday_day__lte=31,
+                ),
+                name="member_birthday_complete",
+            ),
         ]
-        indexes = [models.Index(fields=["shop", "email"], name="member_shop_email")]
+        indexes = [
+            models.Index(fields=["shop", "email"], name="member_shop_email"),
+            # The daily birthday job's question: whose birthday is this day?
+            models.Index(
+                fields=["shop", "birthday_month", "birthday_day"],
+                condition=models.Q(birthday_month__isnull=False),
+                name="member_birthday",
+            ),
+            # The daily expiry job's question: who holds points and was last active before
+            # a day? Only members with points are indexed, so it never scans the others.
+            models.Index(
+                fields=["shop", "last_activity_at"],
+                condition=models.Q(balance__gt=0),
+                name="member_expiry_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id}@{self.shop_id}"

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from loyalty import selectors, tasks
 from loyalty.models import Member, RedemptionStatus, RewardKind, Shop, is_shop_domain
+from loyalty.services.birthdays import BirthdayInvalid, BirthdayLocked, birthday_set
 from loyalty.services.redemptions import (
     NegativeBalance,
     NotEnoughPoints,
@@ -119,6 +120,36 @@ def redemptions(request: HttpRequest) -> HttpResponse:
     return JsonResponse(
         {"id": redemption.pk, "status": RedemptionStatus.PENDING, "balance": balance}, status=202
     )
+
+
+@require_POST
+@app_proxy
+def birthday(request: HttpRequest) -> HttpResponse:
+    """Save the shopper's birthday, `{"month", "day"}`: 200 with it, 400 for a date that
+    does not exist, 409 for a change within a year of the last (docs/dates.md)."""
+    if request.shop is None:
+        return _error(404, "Perennial is not installed on this shop.", "not_installed")
+    if request.customer_id is None:
+        return _error(403, "Sign in to your account to add your birthday.", "guest")
+    try:
+        document = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        document = None
+    if not isinstance(document, dict):
+        return _error(400, 'Send {"month": <1-12>, "day": <1-31>} as JSON.', "bad_request")
+    try:
+        member = birthday_set(
+            shop=request.shop,
+            customer_id=request.customer_id,
+            month=document.get("month"),
+            day=document.get("day"),
+        )
+    except BirthdayInvalid as exc:
+        return _error(400, str(exc), "invalid_birthday")
+    except BirthdayLocked as exc:
+        answer = {"error": str(exc), "code": "birthday_locked"}
+        return JsonResponse(answer | {"changeable_on": exc.changeable_on.isoformat()}, status=409)
+    return JsonResponse({"birthday": selectors.member_birthday(member=member)})
 
 
 def _redemption_request(body: bytes) -> tuple[int, int | None, str]:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.db import connection, transaction
 
-from loyalty.models import LedgerEntry, Member
+from loyalty.models import LedgerEntry, Member, Reason
 from loyalty.stats.counters import figures_entry_add
 
 from .rows import insert_if_absent
@@ -14,6 +14,21 @@ from .storefront_sync import storefront_member_changed
 
 # Balances are 32-bit integers in the database.
 LARGEST_BALANCE = 2**31 - 1
+
+
+# Points given back or moved from pending to available are not something the member did.
+NOT_ACTIVITY = frozenset(
+    {Reason.POINTS_RELEASED, Reason.REDEMPTION_REFUNDED, Reason.CODE_EXPIRED_REFUND}
+)
+
+
+def is_activity(*, reason: str, points: int, pending_points: int) -> bool:
+    """Whether an entry restarts the member's points-expiry clock (docs/dates.md): every
+    redemption, and every entry that adds points (earned, a bonus, an import, a merchant's
+    adjustment up) except points given back or released."""
+    if reason == Reason.REWARD_REDEEMED:
+        return True
+    return points + pending_points > 0 and reason not in NOT_ACTIVITY
 
 
 class BalanceOutOfRange(ValueError):
@@ -39,8 +54,9 @@ def points_record(
     negative. Safe to retry: an entry with the same `idempotency_key` in the member's shop
     is returned as it is and nothing changes. Locks the member row, so concurrent writers
     to one member are serialised and none can lose an update. Counts the entry in the
-    shop's daily figures (loyalty.stats.counters) and marks the member's storefront
-    metafields stale (loyalty.services.storefront_sync), in the same transaction. Raises
+    shop's daily figures (loyalty.stats.counters), marks the member's storefront
+    metafields stale (loyalty.services.storefront_sync) and, for earning or redeeming
+    (`is_activity`), moves `Member.last_activity_at`, all in the same transaction. Raises
     ValueError for an entry that changes nothing or would take pending points below zero,
     KeyError for a reason the daily figures do not map.
     """
@@ -88,12 +104,16 @@ def points_record(
         )
         if entry is None:
             return LedgerEntry.objects.get(shop_id=member.shop_id, idempotency_key=idempotency_key)
+        activity = is_activity(reason=reason, points=points, pending_points=pending_points)
+        active_at = connection.ops.adapt_datetimefield_value(entry.created_at) if activity else None
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE loyalty_member SET balance = %s, pending = %s, last_sequence = %s "
-                "WHERE id = %s",
-                [entry.balance_after, entry.pending_after, sequence, member.pk],
+                "UPDATE loyalty_member SET balance = %s, pending = %s, last_sequence = %s, "
+                "last_activity_at = COALESCE(%s, last_activity_at) WHERE id = %s",
+                [entry.balance_after, entry.pending_after, sequence, active_at, member.pk],
             )
+        if activity:
+            member.last_activity_at = entry.created_at
         member.balance = entry.balance_after
         member.pending = entry.pending_after
         member.last_sequence = sequence

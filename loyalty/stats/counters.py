@@ -22,7 +22,7 @@ from loyalty.models.figures import SLOTS
 # one that takes them), counting available and pending points together. A reason with one
 # figure both ways counts what it takes less what it gives back: a redemption that failed
 # or a code that expired and returned its points was not redeemed after all. A reason
-# missing here fails tests/test_stats.py; expiry will add its own.
+# missing here fails tests/test_stats.py.
 REASON_FIGURES: dict[str, tuple[str, str]] = {
     Reason.ORDER_EARNED: ("points_earned", "points_reversed"),
     Reason.ORDER_REFUNDED: ("points_earned", "points_reversed"),
@@ -35,6 +35,8 @@ REASON_FIGURES: dict[str, tuple[str, str]] = {
     Reason.REWARD_REDEEMED: ("points_redeemed", "points_redeemed"),
     Reason.REDEMPTION_REFUNDED: ("points_redeemed", "points_redeemed"),
     Reason.CODE_EXPIRED_REFUND: ("points_redeemed", "points_redeemed"),
+    Reason.BIRTHDAY_BONUS: ("points_bonus", "points_adjusted_down"),
+    Reason.POINTS_EXPIRED: ("points_adjusted_up", "points_expired"),
 }
 
 # Every counter column; raw SQL below names only these.

@@ -51,6 +51,10 @@
   function date(iso) {
     return new Intl.DateTimeFormat(locale, { dateStyle: "medium" }).format(new Date(iso));
   }
+  // A YYYY-MM-DD day is the shop's: shown as written, whatever the browser's timezone.
+  function day(iso) {
+    return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone: "UTC" }).format(new Date(iso));
+  }
 
   // h("p", {class: "x"}, "text", child, …): an element; strings become text nodes.
   function h(tag, attrs) {
@@ -179,9 +183,11 @@
     }
     var parts = [
       account.guest ? null : tierSection(),
+      account.expiring ? h("p", { class: "prn-muted" }, t("expiring", { points: points(account.expiring.points), date: day(account.expiring.on) })) : null,
       rewardsSection(),
       account.guest ? null : codesSection(),
       earnSection(),
+      account.guest || account.birthday ? null : birthdaySection(),
       account.referral_url ? referralSection() : null,
       account.guest ? null : activitySection()
     ];
@@ -402,6 +408,38 @@
       if (S[key]) list.appendChild(h("li", null, t(key, vars)));
     });
     return section(t("earn"), list);
+  }
+
+  // Asked once: the section goes when the birthday is saved (docs/dates.md).
+  function birthdaySection() {
+    var month = h("select", { id: "prn-month" });
+    var dayOf = h("select", { id: "prn-day" });
+    var name = new Intl.DateTimeFormat(locale, { month: "long", timeZone: "UTC" });
+    for (var n = 1; n <= 31; n++) {
+      if (n <= 12) month.appendChild(h("option", { value: n }, name.format(Date.UTC(2000, n - 1, 1))));
+      dayOf.appendChild(h("option", { value: n }, number(n)));
+    }
+    var button = h("button", { type: "submit", class: "prn-button" }, t("birthday_save"));
+    function save(event) {
+      event.preventDefault();
+      button.disabled = true;
+      api("/api/birthday", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ month: +month.value, day: +dayOf.value })
+      })
+        .then(function (answer) {
+          if (answer.status === 200) return showResult(t("birthday_saved"));
+          button.disabled = false;
+          showResult(answer.data.error || t("error"), true);
+        })
+        .catch(function () { button.disabled = false; showResult(t("error"), true); });
+    }
+    return section(t("birthday"),
+      h("p", { class: "prn-muted" }, t("birthday_hint")),
+      h("form", { class: "prn-chooser", submit: save },
+        h("label", { for: "prn-month" }, t("birthday_month")), month,
+        h("label", { for: "prn-day" }, t("birthday_day")), dayOf, button));
   }
 
   function referralSection() {
