@@ -9,6 +9,7 @@ from loyalty.models import LedgerEntry, Member, OrderProduct, Reason, ReviewDeli
 from loyalty.reviews.services import review_delivery_process
 from loyalty.services.integrations import integration_secret_for
 from loyalty.services.orders import order_settle
+from loyalty.services.privacy import customer_redact
 from standin.reviews import generic_review, judgeme_review, review_request
 from tests import factories
 from tests.factories import order_payload
@@ -252,4 +253,16 @@ def test_a_refused_review_is_decided_again_only_when_asked(client, shop):
 
     assert review_delivery_process(delivery_id=delivery.pk).status == "refused"
     assert review_delivery_process(delivery_id=delivery.pk, again=True).status == "rewarded"
+    assert review_points(shop) == 50
+
+
+def test_redacting_a_customer_deletes_their_stored_reviews_and_keeps_the_points(client, shop):
+    buy(shop)
+    buy(shop, order_id=6001, customer_id=2002)
+    send(client, shop, review_id="r-1", product_id=SCARF)
+    send(client, shop, review_id="r-2", product_id=SCARF, customer_id=2002)
+
+    customer_redact(shop=shop, customer_id=1001, email="c1001@example.com")
+
+    assert list(ReviewDelivery.objects.values_list("review_id", flat=True)) == ["r-2"]
     assert review_points(shop) == 50
