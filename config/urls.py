@@ -83,4 +83,5 @@ urlpatterns = [
     path("api/admin/stats", admin_stats.stats, name="admin-stats"),
     path("webhooks", webhooks.views.intake, name="webhooks"),
     path("proxy/", include("loyalty.proxy.urls")),
+    path("integrations/reviews/", include("loyalty.reviews.urls")),
 ]

@@ -45,7 +45,10 @@ def test_the_first_read_makes_a_secret_and_lists_the_review_sources(client, shop
     assert len(secret) == 43
     assert len(base64.urlsafe_b64decode(secret + "=")) == 32
     assert document["sources"] == [
-        {"name": "judgeme", "url": "https://perennial.example.com/integrations/reviews/judgeme"},
+        {
+            "name": "judgeme",
+            "url": "https://perennial.example.com/integrations/reviews/judgeme?shop=alice.myshopify.com",
+        },
         {"name": "generic", "url": "https://perennial.example.com/integrations/reviews/generic"},
     ]
     assert read(client)["secret"] == secret

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
 from loyalty.admin.openapi import Response, api_operation
+from loyalty.models import Shop
 from loyalty.services.integrations import (
     REVIEW_SOURCES,
     integration_secret_for,
@@ -25,7 +26,7 @@ from loyalty.services.integrations import (
 @embedded_api_view
 def integrations(request: HttpRequest) -> JsonResponse:
     """The shop's integration secret (made on first read) and the review sources' URLs."""
-    return JsonResponse(_integrations(integration_secret_for(shop=request.shop)))
+    return JsonResponse(_integrations(request.shop, integration_secret_for(shop=request.shop)))
 
 
 @api_operation(
@@ -38,13 +39,14 @@ def integrations(request: HttpRequest) -> JsonResponse:
 @embedded_api_view
 def rotate_secret(request: HttpRequest) -> JsonResponse:
     """Replace the integration secret; answers the document with the new one."""
-    return JsonResponse(_integrations(integration_secret_rotate(shop=request.shop)))
+    return JsonResponse(_integrations(request.shop, integration_secret_rotate(shop=request.shop)))
 
 
-def _integrations(secret: str) -> dict:
+def _integrations(shop: Shop, secret: str) -> dict:
     return {
         "secret": secret,
         "sources": [
-            {"name": source, "url": review_source_url(source)} for source in REVIEW_SOURCES
+            {"name": source, "url": review_source_url(shop=shop, source=source)}
+            for source in REVIEW_SOURCES
         ],
     }

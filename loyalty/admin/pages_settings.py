@@ -47,7 +47,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         for name, label in TEXT_LABELS.items()
     ]
     sources = [
-        {"label": SOURCE_LABELS[source], "url": review_source_url(source)}
+        {"label": SOURCE_LABELS[source], "url": review_source_url(shop=shop, source=source)}
         for source in REVIEW_SOURCES
     ]
     return admin_page(

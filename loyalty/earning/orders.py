@@ -58,6 +58,9 @@ class OrderFacts:
     email: str = ""
     placed_at: datetime | None = None
     total_price: Decimal = Decimal(0)
+    # The Shopify products of its line items (not custom items, which have none), so a
+    # review of a product can be rewarded only for its buyers (loyalty.reviews).
+    product_ids: tuple[int, ...] = ()
 
 
 def points_for(
@@ -130,6 +133,7 @@ def order_facts(payload: dict[str, Any]) -> OrderFacts:
         email=str(payload.get("email") or "")[:320],
         placed_at=_time(payload.get("processed_at")) or _time(payload.get("created_at")),
         total_price=_set_amount(payload, "total_price"),
+        product_ids=_product_ids(payload),
     )
 
 
@@ -184,6 +188,16 @@ def _line_item_tax(payload: dict[str, Any]) -> Decimal:
                 raise PayloadError("tax_lines holds something that is not an object")
             total += _set_amount(tax_line, "price")
     return total
+
+
+def _product_ids(payload: dict[str, Any]) -> tuple[int, ...]:
+    found: dict[int, None] = {}
+    for item in _list(payload, "line_items"):
+        if not isinstance(item, dict):
+            raise PayloadError("line_items holds something that is not an object")
+        if item.get("product_id") not in (None, ""):
+            found[_id(item["product_id"], "line_items.product_id")] = None
+    return tuple(found)
 
 
 def _shop_money(payload: dict[str, Any], field: str) -> tuple[Decimal, str]:

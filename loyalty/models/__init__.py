@@ -8,6 +8,7 @@ from .order import Order, Refund
 from .privacy import PrivacyRequest
 from .program import Program, Rounding
 from .redemption import Redemption, RedemptionStatus
+from .review import OrderProduct, ReviewDelivery, ReviewStatus
 from .reward import Reward, RewardKind
 from .shop import Shop, is_shop_domain
 from .storefront_sync import StorefrontSync
@@ -27,12 +28,15 @@ __all__ = [
     "MemberImport",
     "Onboarding",
     "Order",
+    "OrderProduct",
     "PrivacyRequest",
     "Program",
     "Reason",
     "Redemption",
     "RedemptionStatus",
     "Refund",
+    "ReviewDelivery",
+    "ReviewStatus",
     "Reward",
     "RewardKind",
     "Rounding",

@@ -19,6 +19,7 @@ class Reason(models.TextChoices):
     BIRTHDAY_BONUS = "birthday_bonus", "Birthday bonus"
     # The balance left after `Program.expiry_days` without earning or redeeming.
     POINTS_EXPIRED = "points_expired", "Points expired"
+    REVIEW_REWARDED = "review_rewarded", "Points for a product review"
 
 
 class LedgerEntry(models.Model):

@@ -8,6 +8,7 @@ database dump cannot be used to forge reviews.
 
 import logging
 import secrets
+from urllib.parse import urlencode
 
 from django.conf import settings
 
@@ -50,6 +51,11 @@ def integration_secret_rotate(*, shop: Shop) -> str:
     return secret
 
 
-def review_source_url(source: str) -> str:
-    """Where the review source `source` (one of REVIEW_SOURCES) sends a shop's reviews."""
-    return f"{settings.APP_URL}/integrations/reviews/{source}"
+def review_source_url(*, shop: Shop, source: str) -> str:
+    """Where the review source `source` (one of REVIEW_SOURCES) sends a shop's reviews.
+
+    Judge.me's body does not name the shop, so its address does (docs/reviews.md); the
+    generic format carries `shop` in its body.
+    """
+    url = f"{settings.APP_URL}/integrations/reviews/{source}"
+    return f"{url}?{urlencode({'shop': shop.domain})}" if source == "judgeme" else url

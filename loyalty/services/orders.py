@@ -24,7 +24,7 @@ from loyalty.earning.orders import (
     refund_base,
     source_earns,
 )
-from loyalty.models import Member, Order, Program, Reason, Refund, Shop
+from loyalty.models import Member, Order, OrderProduct, Program, Reason, Refund, Shop
 from loyalty.stats.orders import (
     buyer_first_order_lock,
     buyer_key,
@@ -91,6 +91,7 @@ def order_settle(
             changes = order_count(
                 shop=shop, order=order, first=first, placed_at=placed_at, revenue=facts.total_price
             )
+            _products_store(order=order, product_ids=facts.product_ids)
         _settle(order=order, program=program_for(shop=shop), now=now)
         if counting:
             figures_order_add(shop=shop, changes=changes)
@@ -152,6 +153,14 @@ def _locked_order(*, shop: Shop, order_id: int) -> Order:
     order = insert_or_lock(Order(shop=shop, order_id=order_id), unique=("shop_id", "order_id"))
     order.shop = shop
     return order
+
+
+def _products_store(*, order: Order, product_ids: Sequence[int]) -> None:
+    # Once, when the order is counted: what its member bought, for review rewards.
+    OrderProduct.objects.bulk_create(
+        [OrderProduct(shop_id=order.shop_id, order=order, product_id=p) for p in product_ids],
+        ignore_conflicts=True,
+    )
 
 
 def _refund_store(*, order: Order, facts: RefundFacts) -> None:

@@ -12,6 +12,7 @@ from loyalty.models import (
     Order,
     PrivacyRequest,
     Redemption,
+    ReviewDelivery,
     Shop,
 )
 from loyalty.stats.orders import buyer_key
@@ -94,6 +95,8 @@ def customer_redact(
     with transaction.atomic():
         member_redact(shop=shop, customer_id=customer_id)
         PrivacyRequest.objects.filter(shop=shop, customer_id=customer_id).delete()
+        # A stored review holds the reviewer's email; its points stay in the ledger.
+        ReviewDelivery.objects.filter(shop=shop, member__customer_id=customer_id).delete()
         buyers = {buyer_key(customer_id=customer_id, email="")}
         if email.strip():
             buyers.add(buyer_key(customer_id=None, email=email))

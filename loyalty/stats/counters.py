@@ -37,6 +37,7 @@ REASON_FIGURES: dict[str, tuple[str, str]] = {
     Reason.CODE_EXPIRED_REFUND: ("points_redeemed", "points_redeemed"),
     Reason.BIRTHDAY_BONUS: ("points_bonus", "points_adjusted_down"),
     Reason.POINTS_EXPIRED: ("points_adjusted_up", "points_expired"),
+    Reason.REVIEW_REWARDED: ("points_bonus", "points_adjusted_down"),
 }
 
 # Every counter column; raw SQL below names only these.

@@ -283,7 +283,8 @@ def test_the_secret_is_revealed_and_rotated_after_confirmation(open_from_admin):
     page.click("#secret-reveal")
     assert set(secret.input_value()) == {"•"}
     assert re.search(
-        r"/integrations/reviews/judgeme$", page.locator(".sources code").first.inner_text()
+        r"/integrations/reviews/judgeme\?shop=alice\.myshopify\.com$",
+        page.locator(".sources code").first.inner_text(),
     )
 
 
