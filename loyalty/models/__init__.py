@@ -7,6 +7,7 @@ from .order import Order, Refund
 from .privacy import PrivacyRequest
 from .program import Program, Rounding
 from .redemption import Redemption, RedemptionStatus
+from .referral import Referral, ReferralState, RefusalReason
 from .reward import Reward, RewardKind
 from .shop import Shop, is_shop_domain
 from .storefront_sync import StorefrontSync
@@ -28,7 +29,10 @@ __all__ = [
     "Reason",
     "Redemption",
     "RedemptionStatus",
+    "Referral",
+    "ReferralState",
     "Refund",
+    "RefusalReason",
     "Reward",
     "RewardKind",
     "Rounding",

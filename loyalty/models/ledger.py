@@ -16,6 +16,9 @@ class Reason(models.TextChoices):
     # Shopify refused the discount or could not be reached in time; `note` says which.
     REDEMPTION_REFUNDED = "redemption_refunded", "Points back: the reward could not be made"
     CODE_EXPIRED_REFUND = "code_expired_refund", "Points back: the code expired unused"
+    REFERRAL_REWARDED = "referral_rewarded", "A referred friend ordered"
+    # The friend's order was fully refunded or cancelled while the reward was on hold.
+    REFERRAL_REVERSED = "referral_reversed", "Referral reward taken back"
 
 
 class LedgerEntry(models.Model):

@@ -5,4 +5,5 @@ from . import views
 urlpatterns = [
     path("api/account", views.account, name="proxy-account"),
     path("api/redemptions", views.redemptions, name="proxy-redemptions"),
+    path("r/<str:code>", views.referral, name="proxy-referral"),
 ]

@@ -3,9 +3,10 @@
 import json
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import quote
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from loyalty import selectors, tasks
@@ -16,6 +17,10 @@ from loyalty.services.redemptions import (
     RedemptionRefused,
     redemption_deliver,
     reward_redeem,
+)
+from loyalty.services.referrals import (
+    referral_discount_make,
+    referral_visit,
 )
 
 from .signature import app_proxy_request_valid
@@ -115,6 +120,29 @@ def redemptions(request: HttpRequest) -> HttpResponse:
     return JsonResponse(
         {"id": redemption.pk, "status": RedemptionStatus.PENDING, "balance": balance}, status=202
     )
+
+
+@require_GET
+@app_proxy
+def referral(request: HttpRequest, code: str) -> HttpResponse:
+    """A member's referral link: record the visit and send the friend to the store with
+    their discount applied (Shopify's /discount/<code> URL); an unknown code just goes to
+    the store, recording nothing (docs/referrals.md)."""
+    found = None
+    if request.shop is not None:
+        found = referral_visit(shop=request.shop, code=code, ip=_visitor_ip(request))
+    if found is None or not referral_discount_make(
+        referral=found, timeout=settings.REDEMPTION_SHOPIFY_TIMEOUT
+    ):
+        return HttpResponseRedirect("/")
+    return HttpResponseRedirect(f"/discount/{quote(found.code)}?redirect=/")
+
+
+def _visitor_ip(request: HttpRequest) -> str:
+    # Shopify's proxy is the client here: the shopper's address is the first forwarded one.
+    # It only groups repeated visits, so a forged header costs nothing but a row.
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
 
 
 def _redemption_request(body: bytes) -> tuple[int, int | None, str]:

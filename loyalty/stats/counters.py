@@ -35,6 +35,9 @@ REASON_FIGURES: dict[str, tuple[str, str]] = {
     Reason.REWARD_REDEEMED: ("points_redeemed", "points_redeemed"),
     Reason.REDEMPTION_REFUNDED: ("points_redeemed", "points_redeemed"),
     Reason.CODE_EXPIRED_REFUND: ("points_redeemed", "points_redeemed"),
+    # A referral's reward is a bonus; taken back (the friend's order undone) it is reversed.
+    Reason.REFERRAL_REWARDED: ("points_bonus", "points_reversed"),
+    Reason.REFERRAL_REVERSED: ("points_bonus", "points_reversed"),
 }
 
 # Every counter column; raw SQL below names only these.
