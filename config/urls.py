@@ -30,6 +30,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("members", pages.members, name="members-page"),
     path("members/import", pages.members_import, name="members-import-page"),
+    path("members/referrals", admin_referrals.referrals_page, name="referrals-page"),
     path("members/<int:customer_id>", pages.member, name="member-page"),
     path("rewards", pages.rewards, name="rewards-page"),
     path("rewards/<int:reward_id>", pages.reward, name="reward-page"),

@@ -1,6 +1,7 @@
 """The referral link through Shopify's app proxy (against the stand-in), the referral URL in
 the account answer, and the admin's list of referrals."""
 
+import re
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -14,7 +15,8 @@ from standin.signing import app_proxy_params
 from tests import factories
 from tests.factories import order_payload
 from tests.redeeming import account, discounts, install, knobs, shopify
-from tests.shopify_signing import ALICE, BOB, as_merchant
+from tests.shopify_signing import ALICE, BOB, as_merchant, session_token
+from tests.test_admin_data_pages import page, text
 from tests.test_embedded_admin import installed_shop
 from webhooks.handlers.orders import order_changed
 from webhooks.models import Delivery
@@ -186,3 +188,29 @@ def test_the_admin_list_pages_by_cursor(client: Client, admin_settings):
     assert seen == sorted(made, reverse=True) and rest["next_cursor"] is None
     bad = client.get("/api/admin/referrals?cursor=nope", headers=as_merchant())
     assert bad.status_code == 400 and "cursor" in bad.json()["errors"]
+
+
+def test_the_referrals_page_is_linked_from_members_and_shows_only_the_shops_referrals(
+    client: Client, admin_settings
+):
+    shop = installed_shop(ALICE, "Alice")
+    installed_shop(BOB, "Bob")
+    with_referrals(shop, hold_days=10)
+    member = advocate(shop)
+    ordered = referral_visit(shop=shop, code=member.referral_code, ip="192.0.2.1")
+    friend_order(shop, 6001, 2002, ordered.code)
+    refused = referral_visit(shop=shop, code=member.referral_code, ip="192.0.2.2")
+    friend_order(shop, 6002, 1001, refused.code)
+
+    members_html = page(client, "/members")
+    assert re.search(r'href="/members/referrals\?[^"]+">Referrals<', members_html)
+    html = page(client, "/members/referrals")
+    rows = [text(row) for row in re.findall(r"<tr data-referral=.*?</tr>", html, re.S)]
+    assert len(rows) == 2
+    assert "Refused: The friend is the advocate" in rows[0] and refused.code in rows[0]
+    assert "Friend ordered (on hold until" in rows[1] and "c2002@example.com" in rows[1]
+    assert "500" in rows[1]
+    params = {"embedded": "1", "shop": ALICE, "host": "YWRtaW4", "state": "refused"}
+    only = client.get("/members/referrals", {**params, "id_token": session_token(shop=ALICE)})
+    assert only.content.decode().count("<tr data-referral=") == 1
+    assert "<tr data-referral=" not in page(client, "/members/referrals", shop=BOB)

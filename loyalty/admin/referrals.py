@@ -1,14 +1,15 @@
-"""Referrals in the embedded admin's JSON API: the list, with each one's state and why a
-refused one was refused (docs/referrals.md)."""
+"""Referrals in the embedded admin: the JSON API's list and the Referrals page, with each
+one's state and why a refused one was refused (docs/referrals.md)."""
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from loyalty import selectors
 from loyalty.admin import api_schemas as schemas
-from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.auth import embedded_api_view, embedded_document_view
 from loyalty.admin.members import member_cursor, member_cursor_position
 from loyalty.admin.openapi import Response, api_operation, errors, query
+from loyalty.admin.pages import admin_page, page_url
 from loyalty.models import Referral, ReferralState
 
 
@@ -85,3 +86,39 @@ def _moment(value) -> str | None:
 
 def _errors(errors: dict[str, list[str]]) -> JsonResponse:
     return JsonResponse({"errors": errors}, status=400)
+
+
+# Each state's filter link on the Referrals page, in the order a referral moves.
+STATE_FILTERS = [("", "All"), *ReferralState.choices]
+
+
+@require_GET
+@embedded_document_view
+def referrals_page(request: HttpRequest) -> HttpResponse:
+    """The Referrals page (linked from Members): every referral with its state and, for a
+    refused one, why; filtered by state, a page at a time."""
+    state = request.GET.get("state", "")
+    if state not in ReferralState.values:
+        state = ""
+    cursor = request.GET.get("cursor", "")
+    before_id = member_cursor_position(cursor) if cursor else None
+    page, more = selectors.referrals_list(shop=request.shop, state=state, before_id=before_id)
+    next_url = None
+    if more:
+        next_url = page_url(
+            request, "referrals-page", {"state": state, "cursor": member_cursor(page[-1].pk)}
+        )
+    return admin_page(
+        request,
+        "admin/referrals.html",
+        {
+            "referrals": page,
+            "state": state,
+            "filters": [
+                (value, label, page_url(request, "referrals-page", {"state": value}))
+                for value, label in STATE_FILTERS
+            ],
+            "next_url": next_url,
+            "members_url": page_url(request, "members-page"),
+        },
+    )
