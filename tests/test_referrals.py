@@ -11,6 +11,7 @@ from django.utils import timezone
 from loyalty.earning.orders import refund_facts
 from loyalty.earning.referrals import order_referral_facts
 from loyalty.models import LedgerEntry, Member, Reason, Referral, ReferralState, RefusalReason
+from loyalty.services.members import member_redact
 from loyalty.services.orders import pending_points_release, refund_record
 from loyalty.services.referrals import fingerprint, referral_code_ensure, referral_visit
 from tests import factories
@@ -315,3 +316,17 @@ def test_order_facts_read_note_attributes_ip_and_address():
     assert facts.referral_code == "ABC"
     assert facts.checkout_ip == "192.0.2.9"
     assert facts.address == "1 main st||springfield|12345||us"
+
+
+def test_redacting_a_friend_forgets_their_email_on_referrals_and_their_fingerprints():
+    shop = referring_shop()
+    advocate = advocate_of(shop)
+    referral = visit(shop, advocate)
+    order_webhook(shop, discount_codes=[referral.code], ip="192.0.2.50", address=ADDRESS)
+    friend = Member.objects.get(shop=shop, customer_id=2002)
+    assert friend.address_fingerprint and friend.checkout_ip_fingerprint
+    member_redact(shop=shop, customer_id=2002)
+    referral.refresh_from_db()
+    friend.refresh_from_db()
+    assert (referral.friend_email, referral.friend_customer_id) == ("", 2002)
+    assert (friend.address_fingerprint, friend.checkout_ip_fingerprint) == ("", "")
