@@ -38,7 +38,7 @@ from .ledger import points_record
 from .members import member_from_customer
 from .programs import program_for
 from .redemptions import redemptions_use
-from .referrals import referral_order_settle, referral_rewards_release
+from .referrals import referral_members_lock, referral_order_settle, referral_rewards_release
 from .rows import insert_or_lock
 
 logger = logging.getLogger(__name__)
@@ -88,6 +88,12 @@ def order_settle(
             first = buyer_first_order_lock(
                 shop=shop, buyer=order.buyer, order_id=order.order_id, placed_at=placed_at
             )
+        referral_members_lock(
+            order=order,
+            customer_id=facts.customer.customer_id if facts.customer else None,
+            discount_codes=discount_codes,
+            facts=referral,
+        )
         if order.member_id is None and facts.customer is not None:
             order.member = member_from_customer(shop=shop, customer=facts.customer)
         for refund in facts.refunds:
@@ -116,6 +122,7 @@ def refund_record(*, shop: Shop, facts: RefundFacts, now: datetime | None = None
     now = now or timezone.now()
     with transaction.atomic(savepoint=False):
         order = _locked_order(shop=shop, order_id=facts.order_id)
+        referral_members_lock(order=order)
         _refund_store(order=order, facts=facts)
         _settle(order=order, program=program_for(shop=shop), now=now)
         return order

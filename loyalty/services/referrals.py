@@ -1,8 +1,10 @@
 """Referrals: a member's link gives a friend a discount, and the friend's first paid order
 gives the member (the advocate) points, held like an order's and taken back with it.
 
-docs/referrals.md tells the whole story; the order of locks is the order settlement's
-(order row, then the friend's member) followed by the referral row, then the advocate.
+docs/referrals.md tells the whole story. One order touches two members, so both are locked
+together, in id order, before either's points move (`referral_members_lock`): a ledger
+entry also updates a row of the Dashboard's figures, and a transaction holding that row
+while waiting for a member could deadlock with one holding the member.
 """
 
 from __future__ import annotations
@@ -183,6 +185,35 @@ def referral_discount_make(
     return True
 
 
+def referral_members_lock(
+    *,
+    order: Order,
+    customer_id: int | None = None,
+    discount_codes: Sequence[str] = (),
+    facts: OrderReferralFacts | None = None,
+) -> None:
+    """Order settlement calls this with the order's row locked, before any member's lock:
+    when the order has (or may get) a referral, it locks the referral, then the advocate
+    and the friend (the order's customer) in id order."""
+    referral = (
+        Referral.objects.select_for_update()
+        .filter(shop_id=order.shop_id, order_id=order.order_id)
+        .first()
+    ) or _referral_named(shop_id=order.shop_id, discount_codes=discount_codes, facts=facts)
+    if referral is None:
+        return
+    members = {referral.advocate_id}
+    if order.member_id is not None:
+        members.add(order.member_id)
+    elif customer_id is not None:
+        members.update(
+            Member.objects.filter(shop_id=order.shop_id, customer_id=customer_id).values_list(
+                "pk", flat=True
+            )
+        )
+    list(Member.objects.select_for_update().filter(pk__in=members).order_by("pk"))
+
+
 def referral_order_settle(
     *,
     order: Order,
@@ -211,7 +242,7 @@ def referral_order_settle(
         return
     if not order.paid or order.test or order.cancelled or order.member_id is None:
         return
-    referral = _referral_named(order=order, discount_codes=discount_codes, facts=facts)
+    referral = _referral_named(shop_id=order.shop_id, discount_codes=discount_codes, facts=facts)
     if referral is not None:
         _link(referral=referral, order=order, program=program, facts=facts, now=now)
 
@@ -231,13 +262,15 @@ def _fingerprints_keep(*, member: Member, facts: OrderReferralFacts) -> None:
 
 
 def _referral_named(
-    *, order: Order, discount_codes: Sequence[str], facts: OrderReferralFacts | None
+    *, shop_id: int, discount_codes: Sequence[str], facts: OrderReferralFacts | None
 ) -> Referral | None:
+    """The unlinked referral whose friend code the order used (locked), or a new one for the
+    advocate its note attributes name; None for neither."""
     codes = {code.strip().upper() for code in discount_codes if code and code.strip()}
     if codes:
         found = (
             Referral.objects.select_for_update()
-            .filter(shop_id=order.shop_id, code__in=codes, order_id__isnull=True)
+            .filter(shop_id=shop_id, code__in=codes, order_id__isnull=True)
             .order_by("pk")
             .first()
         )
@@ -245,12 +278,10 @@ def _referral_named(
             return found
     if facts is None or not facts.referral_code:
         return None
-    advocate = Member.objects.filter(
-        shop_id=order.shop_id, referral_code=facts.referral_code
-    ).first()
+    advocate = Member.objects.filter(shop_id=shop_id, referral_code=facts.referral_code).first()
     if advocate is None:
         return None
-    return Referral(shop_id=order.shop_id, advocate=advocate)
+    return Referral(shop_id=shop_id, advocate=advocate)
 
 
 def _link(
@@ -267,7 +298,7 @@ def _link(
     referral.ordered_at = order.placed_at or now
     referral.friend_customer_id = friend.customer_id
     referral.friend_email = friend.email
-    # Locked before any points move, so two friends' orders count the cap one at a time.
+    # Already locked (referral_members_lock): two friends' orders count the cap in turn.
     advocate = Member.objects.select_for_update().get(pk=referral.advocate_id)
     advocate.shop = order.shop
     refusal = _refusal(advocate=advocate, friend=friend, order=order, program=program, facts=facts)
