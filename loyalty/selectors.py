@@ -17,6 +17,7 @@ from loyalty.models import (
     Program,
     Reason,
     Redemption,
+    Referral,
     Reward,
     RewardKind,
     Shop,
@@ -25,6 +26,7 @@ from loyalty.models import (
     TierWindow,
 )
 from loyalty.models.reward import percent_text
+from loyalty.services.referrals import referral_code_ensure, referral_url, referrals_on
 from loyalty.stats.counters import shop_day
 
 ACCOUNT_CODES_SHOWN = 20
@@ -51,7 +53,8 @@ def member_account(
 
     A handful of indexed queries whatever the shop's size: the member (with tier), the
     program, its tiers, the catalogue, the member's newest codes and ledger entries, and
-    one sum for the progress to the next tier.
+    one sum for the progress to the next tier. The one write: a member's referral code is
+    drawn the first time their account is shown with referrals on.
     """
     now = now or timezone.now()
     if shop is None:
@@ -81,7 +84,11 @@ def member_account(
         "codes": _account_codes(member, shop.currency) if member else [],
         "ways_to_earn": _ways_to_earn(program),
         "activity": _account_activity(member) if member else [],
-        "referral_url": None,
+        "referral_url": (
+            referral_url(shop=shop, code=referral_code_ensure(member=member))
+            if member and referrals_on(program)
+            else None
+        ),
         "birthday": member_birthday(member=member) if member else None,
         "expiring": member_expiring(member=member, program=program, timezone_name=shop.timezone)
         if member
@@ -332,6 +339,23 @@ def members_search(
         members = members.filter(id__gt=after_id)
     page = list(members.order_by("id")[: limit + 1])
     return page[:limit], len(page) > limit
+
+
+REFERRALS_PAGE_SIZE = 50
+
+
+def referrals_list(
+    *, shop: Shop, state: str = "", before_id: int | None = None
+) -> tuple[list[Referral], bool]:
+    """The shop's referrals, newest first, 50 to a page, optionally in one `state`; answers
+    the page and whether more follow (continue with `before_id` = the last one's id)."""
+    found = Referral.objects.filter(shop=shop).select_related("advocate")
+    if state:
+        found = found.filter(state=state)
+    if before_id is not None:
+        found = found.filter(pk__lt=before_id)
+    page = list(found.order_by("-pk")[: REFERRALS_PAGE_SIZE + 1])
+    return page[:REFERRALS_PAGE_SIZE], len(page) > REFERRALS_PAGE_SIZE
 
 
 def member_find(*, shop: Shop, customer_id: int) -> Member | None:

@@ -115,6 +115,21 @@ def test_a_date_that_does_not_exist_is_a_400(client: Client, body):
     assert not BirthdayChange.objects.exists()
 
 
+def test_a_form_or_text_post_is_a_415_and_deep_json_a_400(client: Client):
+    """Another site's page may post a form or text/plain without asking first; JSON needs
+    a CORS preflight it cannot pass, so only JSON is read."""
+    factories.shop()
+    form = client.post(
+        "/proxy/api/birthday?" + proxy_query(ALICE, "1001"),
+        data="month=7&day=14",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert (form.status_code, form.json()["code"]) == (415, "bad_content_type")
+    deep = give_birthday(client, "[" * 100_000)
+    assert (deep.status_code, deep.json()["code"]) == (400, "bad_request")
+    assert not BirthdayChange.objects.exists()
+
+
 def test_guests_cannot_give_a_birthday(client: Client):
     factories.shop()
     response = give_birthday(client, {"month": 7, "day": 14}, customer="")

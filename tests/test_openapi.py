@@ -40,11 +40,12 @@ from loyalty.admin.openapi import (
     openapi_document,
 )
 from loyalty.earning.orders import MAX_AMOUNT
-from loyalty.models import RewardKind, Shop
+from loyalty.models import Referral, ReferralState, RefusalReason, RewardKind, Shop
 from loyalty.services.imports import member_import_create, member_import_run
 from loyalty.services.members import member_adjust
 from loyalty.services.privacy import customer_data_export
 from loyalty.services.programs import FriendReward, TierSetting, program_update
+from loyalty.services.referrals import referral_code_ensure, referral_visit
 from loyalty.services.rewards import reward_create
 from loyalty.shopify import oauth, tokens
 from standin import server
@@ -103,6 +104,18 @@ def alice_with_everything() -> dict[str, list[int]]:
     )
     ada.tier = alice.tiers.get(name="Gold")
     ada.save(update_fields=["tier"])
+    referral_code_ensure(member=ada)
+    referral_visit(shop=alice, code=ada.referral_code, ip="192.0.2.1")
+    Referral.objects.create(
+        shop=alice,
+        advocate=ada,
+        state=ReferralState.REFUSED,
+        refusal_reason=RefusalReason.SAME_CUSTOMER,
+        friend_customer_id=1001,
+        order_id=6001,
+        order_name="#1001",
+        ordered_at=timezone.now(),
+    )
     made = [
         reward_create(shop=alice, kind=RewardKind.AMOUNT_OFF, points_cost=500, value=5),
         reward_create(shop=alice, kind=RewardKind.PERCENT_OFF, points_cost=800, value=10),
@@ -343,6 +356,8 @@ EXAMPLES = [
     ("POST", "/api/admin/program/preview", 400, {"json": {"order": {"subtotal": "-1"}}}, {}),
     ("GET", "/api/admin/members", 200, {"query_string": {"q": "ada"}}, {}),
     ("GET", "/api/admin/members", 400, {"query_string": {"cursor": "nope"}}, {}),
+    ("GET", "/api/admin/referrals", 200, {"query_string": {"state": "refused"}}, {}),
+    ("GET", "/api/admin/referrals", 400, {"query_string": {"cursor": "nope"}}, {}),
     ("GET", "/api/admin/members/{customer_id}", 200, {}, {}),
     ("GET", "/api/admin/members/{customer_id}", 404, {}, {"customer_id": NOT_HERS}),
     (

@@ -9,6 +9,8 @@ from loyalty.models import (
     ImportStatus,
     LauncherPosition,
     Reason,
+    ReferralState,
+    RefusalReason,
     RewardKind,
     Rounding,
     TierBasis,
@@ -17,7 +19,7 @@ from loyalty.models import (
 from loyalty.models.program import FRIEND_REWARD_KINDS
 from loyalty.models.reward import VALUELESS_KINDS
 from loyalty.models.widget import COLORS, WIDGET_TEXTS
-from loyalty.selectors import MEMBERS_PAGE_SIZE
+from loyalty.selectors import MEMBERS_PAGE_SIZE, REFERRALS_PAGE_SIZE
 from loyalty.services.integrations import REVIEW_SOURCES
 from loyalty.stats.counters import ANSWERED_COUNTS as STATS_COUNTS
 from loyalty.stats.counters import MONEY_FIGURES as STATS_MONEY
@@ -309,6 +311,42 @@ ENTRY = _object(
 MEMBERS_PAGE = _object(
     {
         "members": {"type": "array", "items": MEMBER, "maxItems": MEMBERS_PAGE_SIZE},
+        "next_cursor": {
+            "type": ["string", "null"],
+            "description": "Pass as `cursor` for the next page; null on the last page.",
+        },
+    }
+)
+REFERRAL = _object(
+    {
+        "id": COUNT,
+        "state": {
+            "enum": list(ReferralState.values),
+            "description": "visited, ordered (the friend's first paid order; the advocate's "
+            "points on hold), rewarded, reversed (the order undone during the hold), refused.",
+        },
+        "state_label": {"type": "string", "description": "The state in the merchant's words."},
+        "refusal_reason": {"enum": ["", *RefusalReason.values]},
+        "refusal": {"type": "string", "description": "Why it was refused; empty otherwise."},
+        "advocate": _object({"customer_id": SHOPIFY_ID, "email": {"type": "string"}}),
+        "friend_customer_id": OPTIONAL_SHOPIFY_ID,
+        "friend_email": {"type": "string"},
+        "code": {"type": "string", "description": "The friend's discount code; may be empty."},
+        "order_id": OPTIONAL_SHOPIFY_ID,
+        "order_name": {"type": "string"},
+        "points": {**COUNT, "description": "The advocate's points for this referral."},
+        "visited_at": OPTIONAL_MOMENT,
+        "ordered_at": OPTIONAL_MOMENT,
+        "release_at": {
+            **OPTIONAL_MOMENT,
+            "description": "When the held points become available; null once released.",
+        },
+        "rewarded_at": OPTIONAL_MOMENT,
+    }
+)
+REFERRALS_PAGE = _object(
+    {
+        "referrals": {"type": "array", "items": REFERRAL, "maxItems": REFERRALS_PAGE_SIZE},
         "next_cursor": {
             "type": ["string", "null"],
             "description": "Pass as `cursor` for the next page; null on the last page.",

@@ -8,6 +8,7 @@ from .order import Order, Refund
 from .privacy import PrivacyRequest
 from .program import Program, Rounding
 from .redemption import Redemption, RedemptionStatus
+from .referral import Referral, ReferralState, RefusalReason
 from .review import OrderProduct, ReviewDelivery, ReviewStatus
 from .reward import Reward, RewardKind
 from .shop import Shop, is_shop_domain
@@ -34,9 +35,12 @@ __all__ = [
     "Reason",
     "Redemption",
     "RedemptionStatus",
+    "Referral",
+    "ReferralState",
     "Refund",
     "ReviewDelivery",
     "ReviewStatus",
+    "RefusalReason",
     "Reward",
     "RewardKind",
     "Rounding",

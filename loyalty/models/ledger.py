@@ -20,6 +20,9 @@ class Reason(models.TextChoices):
     # The balance left after `Program.expiry_days` without earning or redeeming.
     POINTS_EXPIRED = "points_expired", "Points expired"
     REVIEW_REWARDED = "review_rewarded", "Points for a product review"
+    REFERRAL_REWARDED = "referral_rewarded", "A referred friend ordered"
+    # The friend's order was fully refunded or cancelled while the reward was on hold.
+    REFERRAL_REVERSED = "referral_reversed", "Referral reward taken back"
 
 
 class LedgerEntry(models.Model):

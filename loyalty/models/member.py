@@ -36,11 +36,22 @@ class Member(models.Model):
     # The last time the member earned or redeemed points (loyalty.services.ledger); points
     # expire `Program.expiry_days` after it. Null: no activity yet.
     last_activity_at = models.DateTimeField(null=True, blank=True)
+    # The member's own referral link names this (docs/referrals.md); blank until first needed.
+    referral_code = models.CharField(max_length=16, blank=True, default="")
+    # Keyed hashes of the default address and checkout IP of the member's latest order, so a
+    # friend's order can be compared with its advocate's without keeping either in the clear.
+    address_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    checkout_ip_fingerprint = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["shop", "customer_id"], name="member_unique_customer"),
+            models.UniqueConstraint(
+                fields=["shop", "referral_code"],
+                condition=~models.Q(referral_code=""),
+                name="member_unique_referral_code",
+            ),
             models.CheckConstraint(
                 condition=models.Q(pending__gte=0), name="member_pending_not_negative"
             ),

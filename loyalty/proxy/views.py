@@ -3,9 +3,10 @@
 import json
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import quote
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from loyalty import selectors, tasks
@@ -17,6 +18,10 @@ from loyalty.services.redemptions import (
     RedemptionRefused,
     redemption_deliver,
     reward_redeem,
+)
+from loyalty.services.referrals import (
+    referral_discount_make,
+    referral_visit,
 )
 
 from .signature import app_proxy_request_valid
@@ -131,9 +136,13 @@ def birthday(request: HttpRequest) -> HttpResponse:
         return _error(404, "Perennial is not installed on this shop.", "not_installed")
     if request.customer_id is None:
         return _error(403, "Sign in to your account to add your birthday.", "guest")
+    if request.content_type != "application/json":
+        # As for redemptions: another site's form could otherwise post here unasked.
+        return _error(415, 'Send {"month", "day"} as application/json.', "bad_content_type")
     try:
         document = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    # UnicodeDecodeError is a ValueError; RecursionError: nested deeper than the parser goes.
+    except (ValueError, RecursionError):
         document = None
     if not isinstance(document, dict):
         return _error(400, 'Send {"month": <1-12>, "day": <1-31>} as JSON.', "bad_request")
@@ -150,6 +159,29 @@ def birthday(request: HttpRequest) -> HttpResponse:
         answer = {"error": str(exc), "code": "birthday_locked"}
         return JsonResponse(answer | {"changeable_on": exc.changeable_on.isoformat()}, status=409)
     return JsonResponse({"birthday": selectors.member_birthday(member=member)})
+
+
+@require_GET
+@app_proxy
+def referral(request: HttpRequest, code: str) -> HttpResponse:
+    """A member's referral link: record the visit and send the friend to the store with
+    their discount applied (Shopify's /discount/<code> URL); an unknown code just goes to
+    the store, recording nothing (docs/referrals.md)."""
+    found = None
+    if request.shop is not None:
+        found = referral_visit(shop=request.shop, code=code, ip=_visitor_ip(request))
+    if found is None or not referral_discount_make(
+        referral=found, timeout=settings.REDEMPTION_SHOPIFY_TIMEOUT
+    ):
+        return HttpResponseRedirect("/")
+    return HttpResponseRedirect(f"/discount/{quote(found.code)}?redirect=/")
+
+
+def _visitor_ip(request: HttpRequest) -> str:
+    # Shopify's proxy is the client here: the shopper's address is the first forwarded one.
+    # It only groups repeated visits, so a forged header costs nothing but a row.
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
 
 
 def _redemption_request(body: bytes) -> tuple[int, int | None, str]:

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from loyalty.earning.orders import Customer
-from loyalty.models import LedgerEntry, Member, Reason, Shop
+from loyalty.models import LedgerEntry, Member, Reason, Referral, Shop
 from loyalty.stats.counters import figures_member_add
 
 from .ledger import points_record
@@ -112,9 +112,16 @@ def member_redact(*, shop: Shop, customer_id: int) -> Member:
             figures_member_add(member=member)
             return member
         Member.objects.filter(pk=member.pk).update(
-            email="", first_name="", last_name="", redacted_at=timezone.now()
+            email="",
+            first_name="",
+            last_name="",
+            address_fingerprint="",
+            checkout_ip_fingerprint="",
+            redacted_at=timezone.now(),
         )
         # Merchant-written notes on adjustments may name the customer.
         LedgerEntry.objects.filter(member=member).exclude(note="").update(note="")
+        # A referral keeps the friend's email for the merchant's list (docs/referrals.md).
+        Referral.objects.filter(shop=shop, friend_customer_id=customer_id).update(friend_email="")
         member.refresh_from_db()
         return member

@@ -24,6 +24,7 @@ from loyalty.earning.orders import (
     refund_base,
     source_earns,
 )
+from loyalty.earning.referrals import OrderReferralFacts
 from loyalty.models import Member, Order, OrderProduct, Program, Reason, Refund, Shop
 from loyalty.stats.orders import (
     buyer_first_order_lock,
@@ -37,6 +38,7 @@ from .ledger import points_record
 from .members import member_from_customer
 from .programs import program_for
 from .redemptions import redemptions_use
+from .referrals import referral_members_lock, referral_order_settle, referral_rewards_release
 from .rows import insert_or_lock
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,7 @@ def order_settle(
     shop: Shop,
     facts: OrderFacts,
     discount_codes: Sequence[str] = (),
+    referral: OrderReferralFacts | None = None,
     now: datetime | None = None,
 ) -> Order:
     """Merge an order webhook (create, paid, updated, cancelled) and settle its points.
@@ -54,6 +57,8 @@ def order_settle(
     The first time the order is seen paid (and is not a test order) it is also counted in
     the Dashboard's daily figures (loyalty.stats.orders). A redeemed code among the order's
     `discount_codes` is marked used by it, and the order counted as one that used a reward.
+    A friend code among them, or `referral` naming an advocate, settles a referral
+    (loyalty.services.referrals).
     """
     now = now or timezone.now()
     with transaction.atomic(savepoint=False):
@@ -83,6 +88,12 @@ def order_settle(
             first = buyer_first_order_lock(
                 shop=shop, buyer=order.buyer, order_id=order.order_id, placed_at=placed_at
             )
+        referral_members_lock(
+            order=order,
+            customer_id=facts.customer.customer_id if facts.customer else None,
+            discount_codes=discount_codes,
+            facts=referral,
+        )
         if order.member_id is None and facts.customer is not None:
             order.member = member_from_customer(shop=shop, customer=facts.customer)
         for refund in facts.refunds:
@@ -92,7 +103,13 @@ def order_settle(
                 shop=shop, order=order, first=first, placed_at=placed_at, revenue=facts.total_price
             )
             _products_store(order=order, product_ids=facts.product_ids)
-        _settle(order=order, program=program_for(shop=shop), now=now)
+        _settle(
+            order=order,
+            program=program_for(shop=shop),
+            now=now,
+            discount_codes=discount_codes,
+            referral=referral,
+        )
         if counting:
             figures_order_add(shop=shop, changes=changes)
         return order
@@ -106,13 +123,15 @@ def refund_record(*, shop: Shop, facts: RefundFacts, now: datetime | None = None
     now = now or timezone.now()
     with transaction.atomic(savepoint=False):
         order = _locked_order(shop=shop, order_id=facts.order_id)
+        referral_members_lock(order=order)
         _refund_store(order=order, facts=facts)
         _settle(order=order, program=program_for(shop=shop), now=now)
         return order
 
 
 def pending_points_release(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Make the pending points of orders past their hold available. Returns orders released."""
+    """Make the pending points of orders, and of referrals, past their hold available.
+    Returns how many orders and referrals were released."""
     now = now or timezone.now()
     due = list(
         Order.objects.filter(release_at__lte=now)
@@ -125,7 +144,7 @@ def pending_points_release(*, now: datetime | None = None, limit: int = 500) -> 
             released += _release(pk=pk, now=now)
         except Exception:  # noqa: BLE001 - one broken order must not hold back the others
             logger.exception("could not release the pending points of order row %s", pk)
-    return released
+    return released + referral_rewards_release(now=now, limit=limit)
 
 
 def _release(*, pk: int, now: datetime) -> int:
@@ -180,7 +199,14 @@ def _refund_store(*, order: Order, facts: RefundFacts) -> None:
     order.has_refunds = True
 
 
-def _settle(*, order: Order, program: Program, now: datetime) -> None:
+def _settle(
+    *,
+    order: Order,
+    program: Program,
+    now: datetime,
+    discount_codes: Sequence[str] = (),
+    referral: OrderReferralFacts | None = None,
+) -> None:
     if order.seen and order.points_earned is None:
         _earn(order=order, program=program, now=now)
     _apply_refunds(order=order)
@@ -192,6 +218,9 @@ def _settle(*, order: Order, program: Program, now: datetime) -> None:
             key=f"order:{order.order_id}:cancelled",
         )
     order.save()
+    referral_order_settle(
+        order=order, program=program, discount_codes=discount_codes, facts=referral, now=now
+    )
 
 
 def _earn(*, order: Order, program: Program, now: datetime) -> None:

@@ -50,14 +50,15 @@ class GrantUnavailable(Exception):
 @dataclass(frozen=True)
 class Grant:
     """One redemption as Shopify needs it. `value` is money in `currency`, or a percent for
-    percent_off; `product_id` only for free_product."""
+    percent_off; `product_id` only for free_product. `customer_id` None (a referred friend's
+    code) lets any buyer use the code, still once."""
 
     code: str
     title: str
     kind: str
     value: Decimal
     currency: str
-    customer_id: int
+    customer_id: int | None
     starts_at: datetime
     ends_at: datetime | None = None
     minimum_subtotal: Decimal | None = None
@@ -117,8 +118,13 @@ def _code_terms(grant: Grant) -> dict:
         "code": grant.code,
         "startsAt": _iso(grant.starts_at),
         "endsAt": _iso(grant.ends_at) if grant.ends_at else None,
-        # Only the member who spent the points, once, on one order.
-        "context": {"customers": {"add": [customer_gid(grant.customer_id)]}},
+        # Only the member who spent the points (or, for a friend's code, anyone), once, on
+        # one order.
+        "context": (
+            {"all": "ALL"}
+            if grant.customer_id is None
+            else {"customers": {"add": [customer_gid(grant.customer_id)]}}
+        ),
         "usageLimit": 1,
         "appliesOncePerCustomer": True,
     }

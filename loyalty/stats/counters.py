@@ -38,6 +38,9 @@ REASON_FIGURES: dict[str, tuple[str, str]] = {
     Reason.BIRTHDAY_BONUS: ("points_bonus", "points_adjusted_down"),
     Reason.POINTS_EXPIRED: ("points_adjusted_up", "points_expired"),
     Reason.REVIEW_REWARDED: ("points_bonus", "points_adjusted_down"),
+    # A referral's reward is a bonus; taken back (the friend's order undone) it is reversed.
+    Reason.REFERRAL_REWARDED: ("points_bonus", "points_reversed"),
+    Reason.REFERRAL_REVERSED: ("points_bonus", "points_reversed"),
 }
 
 # Every counter column; raw SQL below names only these.

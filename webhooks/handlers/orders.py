@@ -1,6 +1,7 @@
 from typing import Any
 
 from loyalty.earning.orders import order_facts, refund_facts
+from loyalty.earning.referrals import order_referral_facts
 from loyalty.models import Shop
 from loyalty.services.orders import order_settle, refund_record
 
@@ -14,7 +15,12 @@ def order_changed(*, shop: Shop, payload: Any, delivery: Delivery) -> None:
     facts = order_facts(payload)
     delivery.order_id = facts.order_id
     delivery.customer_id = facts.customer.customer_id if facts.customer else None
-    order = order_settle(shop=shop, facts=facts, discount_codes=_discount_codes(payload))
+    order = order_settle(
+        shop=shop,
+        facts=facts,
+        discount_codes=_discount_codes(payload),
+        referral=order_referral_facts(payload),
+    )
     scrub_if_redacted(delivery=delivery, member=order.member)
 
 
