@@ -50,6 +50,8 @@ SHOPIFY_SCOPES = env.list(
         "write_store_credit_account_transactions",
         # Reads the live theme's settings_data.json: is the widget's app embed on?
         "read_themes",
+        # A free_product reward's discount is one unit's price, read when it is redeemed.
+        "read_products",
     ],
 )
 # The origin of every Admin API and OAuth call; {shop} is the myshopify domain. A local

@@ -6,6 +6,7 @@ Nothing here exists at Shopify. Every endpoint answers JSON.
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
@@ -170,6 +171,38 @@ def app_embed(state: State, request: Request) -> Response:
     return json_response(200, {"shop": shop, "blocks": blocks})
 
 
+def products(state: State, request: Request) -> Response:
+    """POST {shop, id, prices: ["12.00", …], title?}: make (or replace) a product with one
+    variant per price; DELETE ?shop=&id=: delete it, as the merchant does in Shopify admin."""
+    body = {} if request.method == "DELETE" else _body(request)
+    shop = _shop_arg(request, body)
+    raw_id = body.get("id", request.arg("id"))
+    product_id = int(raw_id) if str(raw_id).isdigit() else None
+    if shop is None or product_id is None:
+        return json_response(
+            400, {"error": "send shop (a myshopify.com domain) and id (a product number)"}
+        )
+    if request.method == "DELETE":
+        if not state.delete_product(shop, product_id):
+            return json_response(404, {"error": f"no product {product_id} in {shop}"})
+        return json_response(200, {"deleted": product_id})
+    prices = body.get("prices")
+    try:
+        valid = (
+            isinstance(prices, list)
+            and bool(prices)
+            and all(Decimal(str(p)).is_finite() and Decimal(str(p)) >= 0 for p in prices)
+        )
+    except InvalidOperation:
+        valid = False
+    if not valid:
+        return json_response(400, {"error": "send prices: a list of decimals of 0 or more"})
+    product = state.set_product(
+        shop, product_id, [str(p) for p in prices], title=str(body.get("title") or "")
+    )
+    return json_response(200, product)
+
+
 def expire_tokens(state: State, request: Request) -> Response:
     return json_response(200, {"expired": state.expire_access_tokens()})
 
@@ -297,6 +330,7 @@ def reset(state: State, request: Request) -> Response:
             state.metafields,
             state.store_credit,
             state.tags,
+            state.products,
             state.themes,
             state.faults,
         ):
@@ -320,6 +354,7 @@ def add_routes(router: Router, state: State) -> None:
     router.add("GET POST", "/_standin/bucket", bind(bucket))
     router.add("GET", "/_standin/metafields", bind(metafields))
     router.add("POST", "/_standin/app-embed", bind(app_embed))
+    router.add("POST DELETE", "/_standin/products", bind(products))
     router.add("POST", "/_standin/expire-tokens", bind(expire_tokens))
     router.add("POST", "/_standin/advance-clock", bind(advance_clock))
     router.add("GET DELETE", "/_standin/calls", bind(calls))

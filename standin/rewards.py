@@ -3,7 +3,8 @@
 Each checks its input as the reference pages say Shopify does ("DiscountCodeBasicInput",
 "DiscountCodeFreeShippingInput", "DiscountContextInput", "DiscountCustomerGetsInput",
 "DiscountMinimumRequirementInput", "storeCreditAccountCredit"), and the `refuse_count`
-knob makes the next ones answer userErrors.
+knob makes the next ones answer userErrors. `product` reads what `State.set_product` made,
+for a free product's price.
 """
 
 from __future__ import annotations
@@ -194,6 +195,29 @@ def code_discount_node_by_code(context: Context) -> dict[str, Any] | None:
             if record["shop"] == context.shop.domain and record["code"].lower() == code:
                 return _code_discount_node(node_id, record)
     return None
+
+
+@resolver("product", scope="read_products")
+def product(context: Context) -> dict[str, Any] | None:
+    """Query "product(id: ID!)": object "Product" (`id`, `title`, `priceRangeV2` with
+    "ProductPriceRangeV2" `minVariantPrice`/`maxVariantPrice` as "MoneyV2" in the shop's
+    currency, `variants { nodes { id price } }`); null when the shop has no such product."""
+    with context.state.lock:
+        found = context.state.products.get((context.shop.domain, context.inputs.get("id")))
+        if found is None:
+            return None
+        prices = [Decimal(variant["price"]) for variant in found["variants"]]
+        currency = context.shop.currency
+        money = [
+            {"amount": str(price), "currencyCode": currency} for price in (min(prices), max(prices))
+        ]
+        return {
+            "__typename": "Product",
+            "id": found["id"],
+            "title": found["title"],
+            "priceRangeV2": {"minVariantPrice": money[0], "maxVariantPrice": money[1]},
+            "variants": {"nodes": [dict(variant) for variant in found["variants"]]},
+        }
 
 
 @resolver("discountCodeBasicCreate")

@@ -37,6 +37,7 @@ DEFAULT_SCOPES = (
     "write_app_proxy",
     "write_store_credit_account_transactions",
     "read_themes",
+    "read_products",
 )
 # The header Shopify writes into a theme's generated JSON files (themes allow comments).
 GENERATED_HEADER = """/*
@@ -216,6 +217,9 @@ class State:
     metafields: dict[tuple[str, str, str, str], dict[str, Any]] = field(default_factory=dict)
     store_credit: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     tags: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    # The shop's products as `product(id:)` reads them, keyed (shop, product gid); none
+    # exist until set_product (or POST /_standin/products) makes them.
+    products: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # Each shop's themes, made on first sight: a published (MAIN) one and a draft.
     themes: dict[str, list[Theme]] = field(default_factory=dict)
     _serial: int = 1000
@@ -288,6 +292,31 @@ class State:
                 found["disabled"] = not enabled
             theme.updated_at = self.now()
             return copy.deepcopy(blocks)
+
+    def set_product(
+        self, domain: str, product_id: int, prices: list[str], *, title: str = ""
+    ) -> dict[str, Any]:
+        """Make (or replace) a product with one variant per price, as the merchant does in
+        Shopify admin. Returns the stored product."""
+        gid = f"gid://shopify/Product/{product_id}"
+        with self.lock:
+            product = {
+                "id": gid,
+                "title": title or f"Product {product_id}",
+                "variants": [
+                    {"id": f"gid://shopify/ProductVariant/{self.next_id()}", "price": str(price)}
+                    for price in prices
+                ],
+            }
+            self.products[(domain, gid)] = product
+            return copy.deepcopy(product)
+
+    def delete_product(self, domain: str, product_id: int) -> bool:
+        """Delete a product, as the merchant does in Shopify admin; False if there was none."""
+        with self.lock:
+            return (
+                self.products.pop((domain, f"gid://shopify/Product/{product_id}"), None) is not None
+            )
 
     def app_installation_id(self, domain: str) -> str:
         """The gid of the app's installation on the shop (`currentAppInstallation.id`),

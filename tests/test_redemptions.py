@@ -92,20 +92,6 @@ def test_percent_off_sends_a_fraction_and_free_shipping_any_destination(client, 
     assert account(client)["balance"] == 500
 
 
-def test_free_product_is_a_whole_discount_on_that_product_only(client, shopify):
-    shop = install()
-    member_with(shop, 800)
-    tote = reward(shop, "free_product", points_cost=800, product_id=7982003224742)
-
-    assert redeem(client, {"reward_id": tote.pk}).status_code == 201
-
-    [made] = discounts(shopify)
-    assert made["input"]["customerGets"] == {
-        "value": {"percentage": 1.0},
-        "items": {"products": {"productsToAdd": ["gid://shopify/Product/7982003224742"]}},
-    }
-
-
 def test_store_credit_credits_the_customer_account_and_answers_the_amount(client, shopify):
     shop = install()
     member = member_with(shop, 600)

@@ -3,8 +3,9 @@
 Shapes from the GraphQL Admin API reference: `discountCodeBasicCreate(basicCodeDiscount:
 DiscountCodeBasicInput!)`, `discountCodeFreeShippingCreate(freeShippingCodeDiscount:
 DiscountCodeFreeShippingInput!)` (both need `code`, `context`, `startsAt` and `title`),
-`storeCreditAccountCredit(id: ID!, creditInput: StoreCreditAccountCreditInput!)` and
-`codeDiscountNodeByCode(code: String!)`. Inputs always travel as variables.
+`storeCreditAccountCredit(id: ID!, creditInput: StoreCreditAccountCreditInput!)`,
+`codeDiscountNodeByCode(code: String!)` and `product(id: ID!)` (its `priceRangeV2`, scope
+`read_products`). Inputs always travel as variables.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ STORE_CREDIT = (
 )
 DISCOUNT_BY_CODE = (
     "query RedemptionByCode($code: String!) { codeDiscountNodeByCode(code: $code) { id } }"
+)
+PRODUCT_PRICE = (
+    "query RedemptionProductPrice($id: ID!) { product(id: $id) {"
+    " id priceRangeV2 { maxVariantPrice { amount currencyCode } } } }"
 )
 # The userError code Shopify answers when a discount code already exists.
 CODE_TAKEN = "TAKEN"
@@ -81,10 +86,26 @@ def grant_make(shop: Shop, grant: Grant, *, timeout: float | None = None) -> str
             {"discount": {**_code_terms(grant), "destination": {"all": True}}},
         )
     else:
+        unit_price = None
+        if grant.kind == RewardKind.FREE_PRODUCT:
+            try:
+                unit_price = product_unit_price(shop, grant.product_id, timeout=timeout)
+            except GrantRefused:
+                # An earlier try whose answer was lost may have made the discount before
+                # the product went: that discount stands, and the points stay spent.
+                existing = grant_find(shop, grant.code, timeout=timeout)
+                if existing:
+                    return existing
+                raise
         query, root, variables = (
             BASIC_CREATE,
             "discountCodeBasicCreate",
-            {"discount": {**_code_terms(grant), "customerGets": _customer_gets(grant)}},
+            {
+                "discount": {
+                    **_code_terms(grant),
+                    "customerGets": _customer_gets(grant, unit_price),
+                }
+            },
         )
     payload = _call(shop, query, variables, timeout)[root] or {}
     errors = payload.get("userErrors") or []
@@ -106,6 +127,33 @@ def grant_find(shop: Shop, code: str, *, timeout: float | None = None) -> str | 
     existing = _call(shop, DISCOUNT_BY_CODE, {"code": code}, timeout)
     node = existing.get("codeDiscountNodeByCode")
     return node["id"] if node and node.get("id") else None
+
+
+def product_unit_price(shop: Shop, product_id: int, *, timeout: float | None = None) -> Decimal:
+    """The price of one unit of the product, in the shop's currency, as Shopify has it now:
+    its most expensive variant's, so the variant a shopper picks is free whichever it is.
+
+    Raises GrantRefused when Shopify has no such product (deleted since the reward was
+    made): a discount on a product that cannot be bought would spend the points for nothing.
+    GrantUnavailable when Shopify cannot say now.
+    """
+    gid = product_gid(product_id)
+    product = _call(shop, PRODUCT_PRICE, {"id": gid}, timeout).get("product")
+    if not product:
+        raise GrantRefused(
+            f"the reward's product {gid} no longer exists in the shop; "
+            "choose another product for the reward"
+        )
+    price = ((product.get("priceRangeV2") or {}).get("maxVariantPrice") or {}).get("amount")
+    amount = Decimal(str(price)) if price is not None else Decimal(0)
+    if amount <= 0:
+        # A free variant needs no discount, and Shopify refuses an amount of 0.
+        raise GrantRefused(f"the reward's product {gid} has no price above 0")
+    return amount
+
+
+def product_gid(product_id: int) -> str:
+    return f"gid://shopify/Product/{product_id}"
 
 
 def customer_gid(customer_id: int) -> str:
@@ -135,14 +183,17 @@ def _code_terms(grant: Grant) -> dict:
     return terms
 
 
-def _customer_gets(grant: Grant) -> dict:
+def _customer_gets(grant: Grant, unit_price: Decimal | None) -> dict:
     if grant.kind == RewardKind.PERCENT_OFF:
         # Shopify's percentage is a fraction between 0 and 1.
         return {"value": {"percentage": float(grant.value / 100)}, "items": {"all": True}}
     if grant.kind == RewardKind.FREE_PRODUCT:
+        # One unit's price off the product's lines, split across them (appliesOnEachItem
+        # false), not 100 % off: a percentage applies to every unit in the cart, and a basic
+        # discount has no quantity cap (discountOnQuantity belongs to buy X get Y).
         return {
-            "value": {"percentage": 1.0},
-            "items": {"products": {"productsToAdd": [f"gid://shopify/Product/{grant.product_id}"]}},
+            "value": {"discountAmount": {"amount": str(unit_price), "appliesOnEachItem": False}},
+            "items": {"products": {"productsToAdd": [product_gid(grant.product_id)]}},
         }
     return {
         "value": {"discountAmount": {"amount": str(grant.value), "appliesOnEachItem": False}},
