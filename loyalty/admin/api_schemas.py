@@ -162,6 +162,13 @@ PROGRAM_PROPERTIES = {
                     "pattern": f"^[0-9]+(\\.[0-9]{{1,{MULTIPLIER_DECIMALS}}})?$",
                     "description": "Times the base points the tier's members earn.",
                 },
+                "entry_points": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": LARGEST_POINTS,
+                    "description": "Points a member is given once on first reaching the "
+                    "tier; 0 for none.",
+                },
             }
         ),
     },
@@ -204,6 +211,11 @@ _TIER_FIELDS = {
                 {"type": "string", "pattern": DECIMAL_TEXT},
                 {"type": "number", "minimum": 1, "maximum": LARGEST_MULTIPLIER},
             ],
+        },
+        "entry_points": {
+            **PROGRAM_PROPERTIES["tiers"]["items"]["properties"]["entry_points"],
+            "description": "Points given once on first reaching the tier; 0 (the default "
+            "when left out) for none.",
         },
     },
 }
@@ -369,6 +381,10 @@ REWARD = _object(
         "points_step": {"type": ["integer", "null"], "minimum": 1},
         "value_step": OPTIONAL_AMOUNT,
         "maximum_points": {"type": ["integer", "null"], "minimum": 1},
+        "minimum_tier": {
+            "type": ["string", "null"],
+            "description": "The lowest VIP tier whose members may redeem it; null: everyone.",
+        },
     }
 )
 REWARDS = _object({"rewards": {"type": "array", "items": REWARD}})
@@ -410,6 +426,12 @@ REWARD_FIELDS = {
             "minimum": 1,
             "maximum": HIGHEST_POINTS_COST,
             "description": "Variable rewards: the most points at once, a multiple of the step.",
+        },
+        "minimum_tier": {
+            "type": ["string", "null"],
+            "pattern": "\\S",
+            "description": "The name of one of the program's tiers (any case): only its "
+            "members and those of higher tiers may redeem it. null: everyone.",
         },
     },
 }

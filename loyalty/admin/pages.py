@@ -119,6 +119,7 @@ def rewards(request: HttpRequest) -> HttpResponse:
             ],
             "kinds": RewardKind.choices,
             "currency": currency,
+            "tiers": selectors.tier_names(shop=request.shop),
         },
     )
 
@@ -146,6 +147,7 @@ def reward(request: HttpRequest, reward_id: int) -> HttpResponse:
             "reward": {**shown, "name": found.name},
             "kinds": RewardKind.choices,
             "currency": request.shop.currency,
+            "tiers": selectors.tier_names(shop=request.shop),
             "rewards_url": rewards_url,
         },
     )

@@ -16,6 +16,7 @@ class Reason(models.TextChoices):
     # Shopify refused the discount or could not be reached in time; `note` says which.
     REDEMPTION_REFUNDED = "redemption_refunded", "Points back: the reward could not be made"
     CODE_EXPIRED_REFUND = "code_expired_refund", "Points back: the code expired unused"
+    TIER_ENTRY = "tier_entry", "Reward for reaching a VIP tier"
 
 
 class LedgerEntry(models.Model):

@@ -35,6 +35,7 @@ REASON_FIGURES: dict[str, tuple[str, str]] = {
     Reason.REWARD_REDEEMED: ("points_redeemed", "points_redeemed"),
     Reason.REDEMPTION_REFUNDED: ("points_redeemed", "points_redeemed"),
     Reason.CODE_EXPIRED_REFUND: ("points_redeemed", "points_redeemed"),
+    Reason.TIER_ENTRY: ("points_bonus", "points_adjusted_down"),
 }
 
 # Every counter column; raw SQL below names only these.
