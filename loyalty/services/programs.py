@@ -154,12 +154,12 @@ def program_update(*, shop: Shop, changes: dict[str, Any]) -> Program:
             try:
                 with transaction.atomic():
                     _tiers_replace(shop=shop, tiers=tiers)
+            except ProtectedError as exc:  # an IntegrityError too: caught first
+                raise ProgramInvalid({"tiers": [_tier_in_use(exc)]}) from exc
             except IntegrityError as exc:
                 # The names differ to Python's casefold but not to the database's lower()
                 # ("İ" and "i" in PostgreSQL): its unique index has the last word.
                 raise ProgramInvalid({"tiers": [TIER_NAMES_CLASH]}) from exc
-            except ProtectedError as exc:
-                raise ProgramInvalid({"tiers": [_tier_in_use(exc)]}) from exc
         storefront_settings_changed(shop=shop, tiers_changed=tiers is not None)
         if tiers is not None or {"tier_basis", "tier_window"} & set(changes):
             tiers_recompute_request(shop=shop)
