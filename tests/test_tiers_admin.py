@@ -14,7 +14,8 @@ from loyalty.services.tiers import tier_tally_add, tiers_recompute
 from tests import factories
 from tests.redeeming import member_with, proxy_query, redeem
 from tests.redeeming import reward as reward_made
-from tests.shopify_signing import ALICE, BOB
+from tests.shopify_signing import ALICE, BOB, as_merchant
+from tests.test_admin_data_pages import page, text
 from tests.test_admin_program_api import change, read
 from tests.test_admin_rewards_api import create, patch
 from tests.test_embedded_admin import installed_shop
@@ -201,3 +202,27 @@ def test_the_recompute_job_runs_batch_after_batch(monkeypatch):
 
     assert Member.objects.filter(shop=shop, tier__name="Silver").count() == 5
     assert TierChange.objects.filter(shop=shop).count() == 5
+
+
+def test_the_member_detail_shows_the_tier_history_to_its_own_shop_only(client, shops):
+    alice = shops[0]
+    change(client, {"tiers": [SILVER, GOLD]})
+    member = member_in(alice, None, 1001, points=0)
+    alice.refresh_from_db()
+    tier_tally_add(member=member, day=date(2026, 10, 1), points=120)
+    tiers_service.tier_after_earning(member=member, program=alice.program, day=date(2026, 10, 1))
+
+    response = client.get("/api/admin/members/1001", headers=as_merchant())
+    assert response.status_code == 200
+    [moved] = response.json()["tier_changes"]
+    assert (moved["from"], moved["to"], moved["cause"], moved["measure"]) == (
+        None,
+        "Silver",
+        "earned",
+        120,
+    )
+    assert moved["cause_label"] == "Reached by an order"
+    assert client.get("/api/admin/members/1001", headers=as_merchant(BOB)).status_code == 404
+    html = page(client, "/members/1001")
+    assert '<s-section heading="VIP tier history">' in html
+    assert "No tier → Silver Reached by an order 120" in text(html)

@@ -12,6 +12,7 @@ from loyalty.models import (
     RewardKind,
     Rounding,
     TierBasis,
+    TierChangeCause,
     TierWindow,
 )
 from loyalty.models.program import FRIEND_REWARD_KINDS
@@ -335,6 +336,25 @@ MEMBER_WITH_ENTRIES = _object(
             "description": "The VIP tier's name; null below the lowest tier or without tiers.",
         },
         "entries": {"type": "array", "items": ENTRY, "maxItems": 100},
+        "tier_changes": {
+            "type": "array",
+            "maxItems": 20,
+            "description": "The member's newest moves between tiers, newest first.",
+            "items": _object(
+                {
+                    "at": MOMENT,
+                    "from": {"type": ["string", "null"], "description": "null: no tier."},
+                    "to": {"type": ["string", "null"], "description": "null: no tier."},
+                    "cause": {"enum": list(TierChangeCause.values)},
+                    "cause_label": {"type": "string"},
+                    "measure": {
+                        "type": "integer",
+                        "description": "What the member counted towards tiers then "
+                        "(tier_basis over tier_window).",
+                    },
+                }
+            ),
+        },
     }
 )
 ADJUSTMENT = {
