@@ -1,10 +1,12 @@
 """Given a shop with VIP tiers, when orders, refunds and the nightly job come, then members
 move between tiers exactly as docs/tiers.md says, and earn at their tier's rate."""
 
+import importlib
 from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 
 from loyalty.earning.orders import order_facts, refund_facts
 from loyalty.models import LedgerEntry, Member, Reason, Tier, TierChange, TierTally
@@ -173,3 +175,27 @@ def test_a_cancelled_order_takes_back_what_it_counted():
 
     tally = TierTally.objects.get(member=member_of(shop))
     assert (tally.points, tally.amount) == (0, Decimal("0.00"))
+
+
+def test_the_migration_files_what_existing_orders_count():
+    shop = tiered_shop(tier_basis="amount_spent")
+    settle(shop, 1, "120.00")
+    refund(shop, 1, 11, "20.00")
+    settle(shop, 2, "50.00", placed="2026-09-30T23:00:00-04:00")  # Oct 1 in UTC
+    settle(shop, 3, "70.00", placed="2026-08-01T10:00:00+00:00")
+    cancelled = order_payload(
+        order_id=3, subtotal="70.00", created_at="2026-08-01T10:00:00+00:00", cancelled=True
+    )
+    order_settle(shop=shop, facts=order_facts(cancelled), now=NOON)
+    filed = sorted(TierTally.objects.values_list("day", "points", "amount"))
+    TierTally.objects.all().delete()
+
+    migration = importlib.import_module("loyalty.migrations.0013_tiers")
+    migration.tallies_from_orders(apps, None)
+
+    assert sorted(TierTally.objects.values_list("day", "points", "amount")) == filed
+    assert filed == [
+        (date(2026, 8, 1), 0, Decimal("0.00")),
+        # 120 - 20 refunded, then order 2 at Silver's 1.5×: 75 points on 50.00.
+        (date(2026, 10, 1), 100 + 75, Decimal("150.00")),
+    ]
