@@ -18,6 +18,7 @@ from django.utils import timezone
 from loyalty.models import DailyRun, Shop
 from loyalty.services.birthdays import birthdays_daily
 from loyalty.services.expiry import expiry_daily
+from loyalty.services.tiers import tiers_daily
 from loyalty.stats.counters import shop_day
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ logger = logging.getLogger(__name__)
 DAILY_JOBS: list[tuple[str, Callable[..., None]]] = [
     ("points_expiry", expiry_daily),
     ("birthdays", birthdays_daily),
+    # Nightly: members whose rolling window (or refunds) left them below their tier move down.
+    ("tiers", tiers_daily),
 ]
 
 # A shop whose jobs have not run for longer than this catches up only its last this-many

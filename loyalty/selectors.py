@@ -12,7 +12,6 @@ from django.utils import timezone
 from loyalty.models import (
     LedgerEntry,
     Member,
-    Order,
     PrivacyRequest,
     Program,
     Reason,
@@ -23,24 +22,20 @@ from loyalty.models import (
     Shop,
     Tier,
     TierBasis,
+    TierChange,
+    TierTally,
     TierWindow,
 )
 from loyalty.models.reward import percent_text
-from loyalty.services.referrals import referral_code_ensure, referral_url, referrals_on
 from loyalty.stats.counters import shop_day
 
 ACCOUNT_CODES_SHOWN = 20
 # "Not more than once a year": a birthday can be changed this long after it was last set.
 BIRTHDAY_CHANGE_AFTER = timedelta(days=365)
 ACCOUNT_ACTIVITY_SHOWN = 10
-# What counts towards a points_earned tier: points from orders (less what refunds took
-# back) and bonuses, never redemptions, adjustments or imported balances.
-_TIER_EARNING_REASONS = (
-    Reason.ORDER_EARNED,
-    Reason.ORDER_REFUNDED,
-    Reason.ORDER_CANCELLED,
-    Reason.SIGNUP_BONUS,
-)
+# A rolling tier window counts the day itself and the 364 before it.
+TIER_WINDOW_DAYS = 365
+TIER_CHANGES_SHOWN = 20
 
 
 def member_account(
@@ -56,6 +51,9 @@ def member_account(
     one sum for the progress to the next tier. The one write: a member's referral code is
     drawn the first time their account is shown with referrals on.
     """
+    # Imported here: the services import the selectors (tiers reads tier_progress).
+    from loyalty.services.referrals import referral_code_ensure, referral_url, referrals_on
+
     now = now or timezone.now()
     if shop is None:
         shop = Shop()
@@ -64,13 +62,20 @@ def member_account(
         member = (
             Member.objects.filter(shop=shop, customer_id=customer_id).select_related("tier").first()
         )
+    if member is not None:
+        member.shop = shop
     balance = member.balance if member else 0
     program, catalogue = Program(), []
     if shop.pk is not None:
         program = Program.objects.filter(shop=shop).first() or program
         catalogue = Reward.objects.filter(shop=shop, enabled=True, deleted_at__isnull=True)
+        catalogue = catalogue.select_related("minimum_tier")
+    reached = member.tier.threshold if member and member.tier else None
     rewards = sorted(
-        (_account_reward(reward, shop.currency, balance, customer_id) for reward in catalogue),
+        (
+            _account_reward(reward, shop.currency, balance, customer_id, reached)
+            for reward in catalogue
+        ),
         key=lambda reward: (not reward["affordable"], reward["points_cost"], reward["id"]),
     )
     return {
@@ -131,8 +136,13 @@ def member_expiring(*, member: Member, program: Program, timezone_name: str) -> 
     return {"points": member.balance, "on": on.isoformat()}
 
 
-def _account_reward(reward: Reward, currency: str, balance: int, customer_id) -> dict:
+def _account_reward(
+    reward: Reward, currency: str, balance: int, customer_id, reached: int | None
+) -> dict:
     percent = reward.kind == RewardKind.PERCENT_OFF
+    minimum = reward.minimum_tier
+    # `reached`: the threshold of the member's tier; a tier at or above the minimum's may.
+    tier_allows = minimum is None or (reached is not None and reached >= minimum.threshold)
     return {
         "id": reward.pk,
         "name": reward.title(currency),
@@ -142,7 +152,10 @@ def _account_reward(reward: Reward, currency: str, balance: int, customer_id) ->
         "minimum_subtotal": (
             f"{reward.minimum_subtotal:.2f}" if reward.minimum_subtotal is not None else None
         ),
-        "affordable": customer_id is not None and balance >= reward.points_cost,
+        "affordable": customer_id is not None and tier_allows and balance >= reward.points_cost,
+        "minimum_tier": minimum.name if minimum else None,
+        # Why a member cannot redeem it whatever their balance; null when points decide.
+        "reason": None if tier_allows or customer_id is None else "tier_required",
         "variable": (
             {
                 "points_step": reward.points_step,
@@ -165,7 +178,8 @@ def _account_tier(member: Member, program: Program, now: datetime) -> dict | Non
     )
     following = None
     if higher is not None:
-        progress = tier_progress(member=member, program=program, now=now)
+        day = shop_day(now, member.shop.timezone)
+        progress = tier_progress(member=member, program=program, day=day)
         following = {
             "name": higher.name,
             "threshold": higher.threshold,
@@ -178,23 +192,30 @@ def _account_tier(member: Member, program: Program, now: datetime) -> dict | Non
     }
 
 
-def tier_progress(*, member: Member, program: Program, now: datetime) -> int:
-    """What the program's `tier_basis` counts for the member over its `tier_window`: points
-    earned from orders and bonuses, or whole units of currency spent on paid orders."""
-    since = (
-        now - timedelta(days=365) if program.tier_window == TierWindow.ROLLING_12_MONTHS else None
+def tier_progress(*, member: Member, program: Program, day: date) -> int:
+    """What the program's `tier_basis` counts for the member on `day` (the shop's day) over
+    its `tier_window`: points from orders, or whole units of currency spent on them, both
+    net of refunds and cancellations (docs/tiers.md). One indexed sum of the member's daily
+    tallies."""
+    tallies = TierTally.objects.filter(member=member)
+    if program.tier_window == TierWindow.ROLLING_12_MONTHS:
+        tallies = tallies.filter(day__gt=day - timedelta(days=TIER_WINDOW_DAYS))
+    column = "amount" if program.tier_basis == TierBasis.AMOUNT_SPENT else "points"
+    return int(tallies.aggregate(total=Sum(column))["total"] or 0)
+
+
+def tier_names(*, shop: Shop) -> list[str]:
+    """The names of the shop's VIP tiers, lowest threshold first."""
+    return list(Tier.objects.filter(shop=shop).order_by("threshold").values_list("name", flat=True))
+
+
+def member_tier_changes(*, member: Member) -> list[TierChange]:
+    """The member's newest moves between tiers, newest first."""
+    return list(
+        TierChange.objects.filter(shop_id=member.shop_id, member=member).order_by(
+            "-created_at", "-id"
+        )[:TIER_CHANGES_SHOWN]
     )
-    if program.tier_basis == TierBasis.AMOUNT_SPENT:
-        orders = Order.objects.filter(member=member, paid=True, cancelled=False, test=False)
-        if since is not None:
-            orders = orders.filter(created_at__gte=since)
-        spent = orders.aggregate(total=Sum("earning_base"))["total"] or 0
-        return int(spent)
-    entries = LedgerEntry.objects.filter(member=member, reason__in=_TIER_EARNING_REASONS)
-    if since is not None:
-        entries = entries.filter(created_at__gte=since)
-    earned = entries.aggregate(total=Sum(F("points") + F("pending_points")))["total"]
-    return earned or 0
 
 
 def _account_codes(member: Member, currency: str) -> list[dict]:
@@ -378,13 +399,19 @@ def member_entries(*, member: Member, limit: int = MEMBER_ENTRIES_SHOWN) -> list
 def rewards_catalogue(*, shop: Shop) -> list[Reward]:
     """The shop's rewards that are not deleted, cheapest first, disabled ones included."""
     return list(
-        Reward.objects.filter(shop=shop, deleted_at__isnull=True).order_by("points_cost", "id")
+        Reward.objects.filter(shop=shop, deleted_at__isnull=True)
+        .select_related("minimum_tier")
+        .order_by("points_cost", "id")
     )
 
 
 def reward_find(*, shop: Shop, reward_id: int) -> Reward | None:
     """The shop's reward with this id; None when it is another shop's, deleted or unknown."""
-    return Reward.objects.filter(shop=shop, pk=reward_id, deleted_at__isnull=True).first()
+    return (
+        Reward.objects.filter(shop=shop, pk=reward_id, deleted_at__isnull=True)
+        .select_related("minimum_tier")
+        .first()
+    )
 
 
 EXPORT_PAGE_SIZE = 2000

@@ -25,6 +25,7 @@ from loyalty.services.storefront_sync import (
     storefront_stale_shops,
     storefront_sync_run,
 )
+from loyalty.services.tiers import tiers_recompute
 from loyalty.shopify.admin_api import AdminApiError
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,28 @@ def resend_stale_imports() -> None:
     # stays running: send them again (crediting is idempotent per customer).
     for import_id in member_imports_stale():
         import_members.send(import_id)
+
+
+@dramatiq.actor(broker=broker, max_retries=5, min_backoff=5000, time_limit=10 * 60 * 1000)
+def recompute_tiers(shop_id: int, after_id: int = 0) -> None:
+    # One batch a message, then the next: a long shop never holds a worker for long, and a
+    # retried batch only places its members again (placing is idempotent).
+    shop = Shop.objects.filter(pk=shop_id).first()
+    if shop is None:
+        return
+    last_id = tiers_recompute(shop=shop, after_id=after_id)
+    if last_id is not None:
+        recompute_tiers.send(shop_id, last_id)
+
+
+def tiers_recompute_enqueue(shop_id: int) -> None:
+    """Place every member of the shop in their tier again, in batches (call it once the
+    program change committed)."""
+    start_in_process_runner()
+    try:
+        recompute_tiers.send(shop_id, 0)
+    except Exception:  # noqa: BLE001 - members keep their tiers until the next change
+        logger.warning("broker unavailable; the tiers of shop %s were not recomputed", shop_id)
 
 
 # --- Storefront metafields (docs/shopify-sync.md) ---------------------------------------------

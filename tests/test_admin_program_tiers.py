@@ -12,8 +12,8 @@ from tests.test_embedded_admin import installed_shop
 
 pytestmark = pytest.mark.django_db
 
-SILVER = {"name": "Silver", "threshold": 500, "multiplier": "1.25"}
-GOLD = {"name": "Gold", "threshold": 2000, "multiplier": "1.5"}
+SILVER = {"name": "Silver", "threshold": 500, "multiplier": "1.25", "entry_points": 0}
+GOLD = {"name": "Gold", "threshold": 2000, "multiplier": "1.5", "entry_points": 50}
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_tiers_are_saved_and_answered_lowest_first(client, shops):
     response = change(client, {"tiers": [GOLD, bronze, SILVER]})
     assert response.status_code == 200, response.content
     tiers = [
-        {"name": "Bronze", "threshold": 0, "multiplier": "1"},
+        {"name": "Bronze", "threshold": 0, "multiplier": "1", "entry_points": 0},
         SILVER,
         GOLD,
     ]
@@ -186,7 +186,7 @@ def test_the_database_refuses_tiers_that_break_the_rules(shops):
 
 def test_one_shops_tiers_never_reach_another_shop(client, shops):
     change(client, {"tiers": [SILVER, GOLD]}, shop=ALICE)
-    bronze = {"name": "Bronze", "threshold": 0, "multiplier": "1"}
+    bronze = {"name": "Bronze", "threshold": 0, "multiplier": "1", "entry_points": 0}
     assert change(client, {"tiers": [bronze]}, shop=BOB).json()["tiers"] == [bronze]
     assert change(client, {"tiers": []}, shop=BOB).json()["tiers"] == []
     assert read(client, shop=ALICE)["tiers"] == [SILVER, GOLD]

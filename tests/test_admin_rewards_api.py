@@ -82,6 +82,7 @@ def test_each_kind_is_created_with_normalised_values(client, shops):
         "points_step": None,
         "value_step": None,
         "maximum_points": None,
+        "minimum_tier": None,
     }
     assert (percent["name"], percent["value"]) == ("10% off", "10")
     assert (shipping["name"], shipping["value"]) == ("Ship free", "0.00")
@@ -223,7 +224,7 @@ def test_delete_hides_the_reward_but_keeps_its_row(client, shops):
             "colour",
             "A reward has no field 'colour'; use one of kind, name, points_cost, value, "
             "minimum_subtotal, expires_after_days, product_id, enabled, variable, points_step, "
-            "value_step, maximum_points.",
+            "value_step, maximum_points, minimum_tier.",
         ),
         (
             {"kind": "free_shipping", "points_cost": 5, "expires_after_days": 0},

@@ -7,11 +7,13 @@ from urllib.parse import urlencode
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 
 from loyalty.models import Reason, Reward, Tier
 from loyalty.services.ledger import points_record
 from loyalty.services.redemptions import reward_redeem
 from loyalty.services.rewards import reward_create
+from loyalty.services.tiers import tier_tally_add
 from standin.signing import app_proxy_params
 from tests import factories
 
@@ -143,6 +145,10 @@ def test_the_account_answer_has_every_key_for_a_member(client: Client):
     points_record(member=member, points=150, reason=Reason.SIGNUP_BONUS, idempotency_key="s")
     points_record(member=member, points=-100, reason=Reason.ORDER_REFUNDED, idempotency_key="r")
     points_record(member=member, points=90, reason=Reason.MANUAL_ADJUSTMENT, idempotency_key="m")
+    # What crediting the order and its refund files towards tiers (loyalty.services.orders).
+    today = timezone.now().date()
+    tier_tally_add(member=member, day=today, points=600, amount=Decimal("600"))
+    tier_tally_add(member=member, day=today, points=-100, amount=Decimal("-100"))
     dear = reward_create(shop=shop, kind="amount_off", points_cost=900, value=Decimal("9"))
     cheap = reward_create(shop=shop, kind="percent_off", points_cost=300, value=Decimal("12.5"))
     mid = reward_create(
@@ -154,11 +160,11 @@ def test_the_account_answer_has_every_key_for_a_member(client: Client):
 
     assert answer["currency"] == "USD"
     assert (answer["balance"], answer["pending"]) == (740, 0)
-    # Gold counts points earned from orders and bonuses: 600 + 150 - 100 (not the 90 given).
+    # Gold counts points from orders less refunds: 600 - 100 (not the bonus or the 90 given).
     assert answer["tier"] == {
         "name": "Silver",
         "multiplier": "1.25",
-        "next": {"name": "Gold", "threshold": 1000, "remaining": 350},
+        "next": {"name": "Gold", "threshold": 1000, "remaining": 500},
     }
     assert [r["id"] for r in answer["rewards"]] == [cheap.pk, mid.pk, dear.pk]
     assert answer["rewards"][1] == {
@@ -169,6 +175,8 @@ def test_the_account_answer_has_every_key_for_a_member(client: Client):
         "value": "0.00",
         "minimum_subtotal": "20.00",
         "affordable": True,
+        "minimum_tier": None,
+        "reason": None,
         "variable": None,
     }
     assert [(r["value"], r["affordable"]) for r in answer["rewards"]] == [
@@ -228,6 +236,8 @@ def test_a_guest_sees_the_program_and_nothing_of_anyone(client: Client):
                 "value": "5.00",
                 "minimum_subtotal": None,
                 "affordable": False,
+                "minimum_tier": None,
+                "reason": None,
                 "variable": None,
             }
         ],

@@ -14,6 +14,7 @@ from loyalty.models import (
     RewardKind,
     Rounding,
     TierBasis,
+    TierChangeCause,
     TierWindow,
 )
 from loyalty.models.program import FRIEND_REWARD_KINDS
@@ -164,6 +165,13 @@ PROGRAM_PROPERTIES = {
                     "pattern": f"^[0-9]+(\\.[0-9]{{1,{MULTIPLIER_DECIMALS}}})?$",
                     "description": "Times the base points the tier's members earn.",
                 },
+                "entry_points": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": LARGEST_POINTS,
+                    "description": "Points a member is given once on first reaching the "
+                    "tier; 0 for none.",
+                },
             }
         ),
     },
@@ -206,6 +214,11 @@ _TIER_FIELDS = {
                 {"type": "string", "pattern": DECIMAL_TEXT},
                 {"type": "number", "minimum": 1, "maximum": LARGEST_MULTIPLIER},
             ],
+        },
+        "entry_points": {
+            **PROGRAM_PROPERTIES["tiers"]["items"]["properties"]["entry_points"],
+            "description": "Points given once on first reaching the tier; 0 (the default "
+            "when left out) for none.",
         },
     },
 }
@@ -369,6 +382,25 @@ MEMBER_WITH_ENTRIES = _object(
             "the member earns or redeems first; null when none will.",
         },
         "entries": {"type": "array", "items": ENTRY, "maxItems": 100},
+        "tier_changes": {
+            "type": "array",
+            "maxItems": 20,
+            "description": "The member's newest moves between tiers, newest first.",
+            "items": _object(
+                {
+                    "at": MOMENT,
+                    "from": {"type": ["string", "null"], "description": "null: no tier."},
+                    "to": {"type": ["string", "null"], "description": "null: no tier."},
+                    "cause": {"enum": list(TierChangeCause.values)},
+                    "cause_label": {"type": "string"},
+                    "measure": {
+                        "type": "integer",
+                        "description": "What the member counted towards tiers then "
+                        "(tier_basis over tier_window).",
+                    },
+                }
+            ),
+        },
     }
 )
 ADJUSTMENT = {
@@ -415,6 +447,10 @@ REWARD = _object(
         "points_step": {"type": ["integer", "null"], "minimum": 1},
         "value_step": OPTIONAL_AMOUNT,
         "maximum_points": {"type": ["integer", "null"], "minimum": 1},
+        "minimum_tier": {
+            "type": ["string", "null"],
+            "description": "The lowest VIP tier whose members may redeem it; null: everyone.",
+        },
     }
 )
 REWARDS = _object({"rewards": {"type": "array", "items": REWARD}})
@@ -456,6 +492,12 @@ REWARD_FIELDS = {
             "minimum": 1,
             "maximum": HIGHEST_POINTS_COST,
             "description": "Variable rewards: the most points at once, a multiple of the step.",
+        },
+        "minimum_tier": {
+            "type": ["string", "null"],
+            "pattern": "\\S",
+            "description": "The name of one of the program's tiers (any case): only its "
+            "members and those of higher tiers may redeem it. null: everyone.",
         },
     },
 }

@@ -89,6 +89,17 @@ def member(request: HttpRequest, customer_id: int) -> JsonResponse:
                 timezone_name=request.shop.timezone,
             ),
             "entries": [_entry(entry) for entry in entries],
+            "tier_changes": [
+                {
+                    "at": change.created_at.isoformat(),
+                    "from": change.from_name or None,
+                    "to": change.to_name or None,
+                    "cause": change.cause,
+                    "cause_label": change.get_cause_display(),
+                    "measure": change.measure,
+                }
+                for change in selectors.member_tier_changes(member=found)
+            ],
         }
     )
 

@@ -94,6 +94,7 @@ def member(request: HttpRequest, customer_id: int) -> HttpResponse:
             "entries": selectors.member_entries(member=found),
             "entries_shown": selectors.MEMBER_ENTRIES_SHOWN,
             "tier": selectors.member_tier_name(member=found),
+            "tier_changes": selectors.member_tier_changes(member=found),
             "largest_adjustment": f"{members_api.LARGEST_ADJUSTMENT:,}",
             "members_url": page_url(request, "members-page"),
         },
@@ -119,6 +120,7 @@ def rewards(request: HttpRequest) -> HttpResponse:
             ],
             "kinds": RewardKind.choices,
             "currency": currency,
+            "tiers": selectors.tier_names(shop=request.shop),
         },
     )
 
@@ -146,6 +148,7 @@ def reward(request: HttpRequest, reward_id: int) -> HttpResponse:
             "reward": {**shown, "name": found.name},
             "kinds": RewardKind.choices,
             "currency": request.shop.currency,
+            "tiers": selectors.tier_names(shop=request.shop),
             "rewards_url": rewards_url,
         },
     )

@@ -178,6 +178,7 @@ def program_document(shop: Shop, program: Program) -> dict:
                 "name": tier.name,
                 "threshold": tier.threshold,
                 "multiplier": _decimal_text(tier.multiplier),
+                "entry_points": tier.entry_points,
             }
             for tier in program_tiers(shop=shop)
         ],

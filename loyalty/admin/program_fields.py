@@ -33,7 +33,7 @@ MULTIPLIER_DECIMALS = 2
 # Plain digits with an optional fraction: no exponents, signs, spaces or underscores.
 DECIMAL_TEXT = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?", re.ASCII)
 FRIEND_REWARD_FIELDS = ("kind", "value", "minimum_subtotal", "expires_after_days")
-TIER_FIELDS = ("name", "threshold", "multiplier")
+TIER_FIELDS = ("name", "threshold", "multiplier", "entry_points")
 
 Errors = dict[str, list[str]]
 
@@ -248,13 +248,36 @@ def _tier_multiplier(value: Any) -> tuple[Decimal | None, str]:
     return multiplier, ""
 
 
-TIER_PARSERS = {"name": _tier_name, "threshold": _tier_threshold, "multiplier": _tier_multiplier}
+def _tier_entry_points(value: Any) -> tuple[int | None, str]:
+    # Optional: tiers sent before entry rewards existed give none.
+    points, message = _whole_number(
+        value,
+        smallest=0,
+        largest=LARGEST_POINTS,
+        optional=True,
+        problem=(
+            f"Enter the points a member is given on reaching the tier, from 0 (none) to "
+            f"{LARGEST_POINTS:,}."
+        ),
+    )
+    return (0 if points is None and not message else points), message
+
+
+TIER_PARSERS = {
+    "name": _tier_name,
+    "threshold": _tier_threshold,
+    "multiplier": _tier_multiplier,
+    "entry_points": _tier_entry_points,
+}
 
 
 def _tiers(value: Any) -> tuple[list[TierSetting] | None, Errors]:
     if not isinstance(value, list):
         return None, {
-            "": ['Send the tiers as a list of {"name", "threshold", "multiplier"}, or [] for none.']
+            "": [
+                'Send the tiers as a list of {"name", "threshold", "multiplier", "entry_points"}, '
+                "or [] for none."
+            ]
         }
     if len(value) > MOST_TIERS:
         return None, {"": [f"Keep to {MOST_TIERS} tiers or fewer."]}

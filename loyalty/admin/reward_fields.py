@@ -126,6 +126,17 @@ def _value_step(sent) -> tuple[Decimal | None, str]:
     return amount, message
 
 
+def _minimum_tier(sent) -> tuple[str | None, str]:
+    if sent is None:
+        return None, ""
+    if not isinstance(sent, str) or not sent.strip():
+        return (
+            None,
+            'Enter the name of the lowest tier that may redeem it, such as "Gold", or null.',
+        )
+    return sent.strip(), ""
+
+
 PARSERS = {
     "kind": _kind,
     "name": _name,
@@ -139,4 +150,5 @@ PARSERS = {
     "points_step": _points_step,
     "value_step": _value_step,
     "maximum_points": _points_step,
+    "minimum_tier": _minimum_tier,
 }

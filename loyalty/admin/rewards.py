@@ -45,8 +45,10 @@ def rewards(request: HttpRequest) -> JsonResponse:
     """GET: the catalogue, cheapest first. POST: add a reward; answers 201 with it."""
     currency = request.shop.currency
     if request.method == "GET":
-        catalogue = Reward.objects.filter(shop=request.shop, deleted_at__isnull=True).order_by(
-            "points_cost", "id"
+        catalogue = (
+            Reward.objects.filter(shop=request.shop, deleted_at__isnull=True)
+            .select_related("minimum_tier")
+            .order_by("points_cost", "id")
         )
         return JsonResponse(
             {"rewards": [reward_document(reward, currency) for reward in catalogue]}
@@ -160,6 +162,7 @@ def reward_document(reward: Reward, currency: str) -> dict:
         "points_step": reward.points_step,
         "value_step": f"{reward.value_step:.2f}" if reward.value_step is not None else None,
         "maximum_points": reward.maximum_points,
+        "minimum_tier": reward.minimum_tier.name if reward.minimum_tier_id else None,
     }
 
 

@@ -14,6 +14,7 @@ from .reward import Reward, RewardKind
 from .shop import Shop, is_shop_domain
 from .storefront_sync import StorefrontSync
 from .tier import Tier, TierBasis, TierWindow
+from .tier_change import TierChange, TierChangeCause, TierTally
 from .widget import LauncherPosition, WidgetSettings
 
 __all__ = [
@@ -48,6 +49,9 @@ __all__ = [
     "StorefrontSync",
     "Tier",
     "TierBasis",
+    "TierChange",
+    "TierChangeCause",
+    "TierTally",
     "TierWindow",
     "WidgetSettings",
     "is_shop_domain",

@@ -23,6 +23,7 @@ class Reason(models.TextChoices):
     REFERRAL_REWARDED = "referral_rewarded", "A referred friend ordered"
     # The friend's order was fully refunded or cancelled while the reward was on hold.
     REFERRAL_REVERSED = "referral_reversed", "Referral reward taken back"
+    TIER_ENTRY = "tier_entry", "Reward for reaching a VIP tier"
 
 
 class LedgerEntry(models.Model):

@@ -5,6 +5,7 @@ from django.db.models.functions import Mod
 from django.db.models.lookups import Exact
 
 from .shop import Shop
+from .tier import Tier
 
 
 class RewardKind(models.TextChoices):
@@ -40,6 +41,11 @@ class Reward(models.Model):
     # The Shopify product a free_product reward gives.
     product_id = models.BigIntegerField(null=True, blank=True)
     enabled = models.BooleanField(default=True)
+    # Only members in this tier or a higher one may redeem it; null: every member. A tier a
+    # reward names cannot be deleted (the reward would open to everyone unnoticed).
+    minimum_tier = models.ForeignKey(
+        Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="rewards"
+    )
     # A variable reward lets the shopper choose how many points to spend: any multiple of
     # `points_step` from `points_cost` up to `maximum_points`, each step worth `value_step`.
     # `value` is then what `points_cost` buys.

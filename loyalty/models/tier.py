@@ -28,6 +28,8 @@ class Tier(models.Model):
     threshold = models.PositiveIntegerField()
     # Points from an order are multiplied by this (1.25: a quarter more than the base rate).
     multiplier = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("1"))
+    # Points a member is given on first reaching the tier (once per member per tier); 0: none.
+    entry_points = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

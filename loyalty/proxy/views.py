@@ -16,6 +16,7 @@ from loyalty.services.redemptions import (
     NegativeBalance,
     NotEnoughPoints,
     RedemptionRefused,
+    TierRequired,
     redemption_deliver,
     reward_redeem,
 )
@@ -96,7 +97,7 @@ def redemptions(request: HttpRequest) -> HttpResponse:
             shop=request.shop, customer_id=request.customer_id, reward=reward, points=points
         )
     except RedemptionRefused as exc:
-        status = 409 if isinstance(exc, NotEnoughPoints | NegativeBalance) else 422
+        status = 409 if isinstance(exc, NotEnoughPoints | NegativeBalance | TierRequired) else 422
         return _error(status, str(exc), exc.code)
     redemption, _ = redemption_deliver(
         redemption_id=redemption.pk, timeout=settings.REDEMPTION_SHOPIFY_TIMEOUT

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -26,6 +26,7 @@ from loyalty.earning.orders import (
 )
 from loyalty.earning.referrals import OrderReferralFacts
 from loyalty.models import Member, Order, OrderProduct, Program, Reason, Refund, Shop
+from loyalty.stats.counters import shop_day
 from loyalty.stats.orders import (
     buyer_first_order_lock,
     buyer_key,
@@ -40,6 +41,7 @@ from .programs import program_for
 from .redemptions import redemptions_use
 from .referrals import referral_members_lock, referral_order_settle, referral_rewards_release
 from .rows import insert_or_lock
+from .tiers import tier_after_earning, tier_tally_add
 
 logger = logging.getLogger(__name__)
 
@@ -217,6 +219,7 @@ def _settle(
             reason=Reason.ORDER_CANCELLED,
             key=f"order:{order.order_id}:cancelled",
         )
+        tier_tally_add(member=order.member, day=_tally_day(order), amount=-_amount_kept(order))
     order.save()
     referral_order_settle(
         order=order, program=program, discount_codes=discount_codes, facts=referral, now=now
@@ -229,8 +232,18 @@ def _earn(*, order: Order, program: Program, now: datetime) -> None:
         order.not_earning_reason = reason
         return
     order.not_earning_reason = ""
+    member = _member_with_shop(order)
+    # Locked before reading the tier, so an order settling at the same time cannot move the
+    # member up between this read and this order's points.
+    tier = (
+        Member.objects.select_for_update(of=("self",)).select_related("tier").get(pk=member.pk).tier
+    )
+    member.tier = tier
     points = points_for(
-        order.earning_base, points_per_unit=program.points_per_unit, rounding=program.rounding
+        order.earning_base,
+        points_per_unit=program.points_per_unit,
+        rounding=program.rounding,
+        multiplier=tier.multiplier if tier else Decimal(1),
     )
     order.points_earned = points
     if points <= 0:
@@ -249,6 +262,9 @@ def _earn(*, order: Order, program: Program, now: datetime) -> None:
     )
     order.points_held = points
     order.release_at = available_at
+    # After the points: the order that crosses a threshold earns at the old rate.
+    tier_tally_add(member=member, day=_tally_day(order), points=points, amount=order.earning_base)
+    tier_after_earning(member=member, program=program, day=shop_day(now, order.shop.timezone))
 
 
 def _why_not_earning(*, order: Order, program: Program) -> str:
@@ -288,7 +304,13 @@ def _apply_refunds(*, order: Order) -> None:
     for refund in refunds:
         if refund.applied:
             continue
+        counted_before = min(refunded, order.earning_base)
         refunded += given_back(refund)
+        tier_tally_add(
+            member=order.member,
+            day=_tally_day(order),
+            amount=counted_before - min(refunded, order.earning_base),
+        )
         keep = net_points(earned=order.points_earned, base=order.earning_base, refunded=refunded)
         if keep < order.points_held:
             _take_back(
@@ -317,6 +339,30 @@ def _take_back(
         note=order.name,
     )
     order.points_held -= points
+    tier_tally_add(member=order.member, day=_tally_day(order), points=-points)
+
+
+def _tally_day(order: Order) -> date:
+    # Everything about one order counts on the day it was placed, so a refund leaves a
+    # rolling window with the order it takes from.
+    return shop_day(order.placed_at or order.created_at, order.shop.timezone)
+
+
+def _amount_kept(order: Order) -> Decimal:
+    """What the order still counts as spent: its earning base less the refunds applied."""
+    refunds = Refund.objects.filter(shop_id=order.shop_id, order_id=order.order_id, applied=True)
+    refunded = sum(
+        (
+            refund_base(
+                line_subtotal=r.line_subtotal,
+                line_tax=r.line_tax,
+                taxes_included=order.taxes_included,
+            )
+            for r in refunds
+        ),
+        Decimal(0),
+    )
+    return max(order.earning_base - refunded, Decimal(0))
 
 
 def _member_with_shop(order: Order) -> Member:

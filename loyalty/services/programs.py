@@ -8,12 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 
 from loyalty.earning.orders import points_for, source_earns
 from loyalty.models import Program, Reward, Shop, Tier
 
 from .rewards import RewardInvalid, reward_check
 from .storefront_sync import storefront_settings_changed
+from .tiers import tiers_recompute_request
 
 # The settings a merchant may change, in the order the program document lists them.
 PROGRAM_SETTINGS = (
@@ -68,11 +70,13 @@ class FriendReward:
 
 @dataclass(frozen=True)
 class TierSetting:
-    """One VIP tier as the merchant sets it: members from `threshold` earn × `multiplier`."""
+    """One VIP tier as the merchant sets it: members from `threshold` earn × `multiplier`,
+    and are given `entry_points` once on first reaching it."""
 
     name: str
     threshold: int
     multiplier: Decimal
+    entry_points: int = 0
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,8 @@ def program_update(*, shop: Shop, changes: dict[str, Any]) -> Program:
     stays the same, whatever the case). Raises ValueError for a name that is not a setting,
     ProgramInvalid (nothing saved) when a rule between settings fails. Orders keep the
     points they already earned: new rules apply to orders first seen paid after the change.
+    Changing `tiers`, `tier_basis` or `tier_window` places every member again in the
+    background (loyalty.services.tiers).
     """
     _refuse_unknown(changes)
     program_for(shop=shop)
@@ -148,11 +154,15 @@ def program_update(*, shop: Shop, changes: dict[str, Any]) -> Program:
             try:
                 with transaction.atomic():
                     _tiers_replace(shop=shop, tiers=tiers)
+            except ProtectedError as exc:  # an IntegrityError too: caught first
+                raise ProgramInvalid({"tiers": [_tier_in_use(exc)]}) from exc
             except IntegrityError as exc:
                 # The names differ to Python's casefold but not to the database's lower()
                 # ("İ" and "i" in PostgreSQL): its unique index has the last word.
                 raise ProgramInvalid({"tiers": [TIER_NAMES_CLASH]}) from exc
         storefront_settings_changed(shop=shop, tiers_changed=tiers is not None)
+        if tiers is not None or {"tier_basis", "tier_window"} & set(changes):
+            tiers_recompute_request(shop=shop)
     shop.program = program
     return program
 
@@ -174,7 +184,12 @@ def program_preview(
     _check(draft, tiers)
     if tiers is None:
         tiers = [
-            TierSetting(name=tier.name, threshold=tier.threshold, multiplier=tier.multiplier)
+            TierSetting(
+                name=tier.name,
+                threshold=tier.threshold,
+                multiplier=tier.multiplier,
+                entry_points=tier.entry_points,
+            )
             for tier in program_tiers(shop=shop)
         ]
     earns = source_earns(source, pos_orders_earn=draft.pos_orders_earn)
@@ -271,9 +286,24 @@ def _tiers_replace(*, shop: Shop, tiers: list[TierSetting]) -> None:
         tier.name = setting.name
         tier.threshold = setting.threshold
         tier.multiplier = setting.multiplier
-        tier.save(update_fields=["name", "threshold", "multiplier", "updated_at"])
+        tier.entry_points = setting.entry_points
+        tier.save(update_fields=["name", "threshold", "multiplier", "entry_points", "updated_at"])
     Tier.objects.bulk_create(
-        Tier(shop=shop, name=s.name, threshold=s.threshold, multiplier=s.multiplier)
+        Tier(
+            shop=shop,
+            name=s.name,
+            threshold=s.threshold,
+            multiplier=s.multiplier,
+            entry_points=s.entry_points,
+        )
         for key, s in wanted.items()
         if key not in existing
+    )
+
+
+def _tier_in_use(error: ProtectedError) -> str:
+    rewards = sorted({reward.name or f"#{reward.pk}" for reward in error.protected_objects})
+    return (
+        f"Rewards only a tier can redeem need it: {', '.join(rewards)}. Change their minimum "
+        "tier on the Rewards page first, or keep the tier."
     )

@@ -24,6 +24,7 @@ from loyalty.models import (
     Reward,
     RewardKind,
     Shop,
+    Tier,
 )
 from loyalty.shopify.discounts import (
     Grant,
@@ -74,6 +75,10 @@ class NegativeBalance(RedemptionRefused):
     code = "negative_balance"
 
 
+class TierRequired(RedemptionRefused):
+    code = "tier_required"
+
+
 def reward_redeem(
     *,
     shop: Shop,
@@ -86,8 +91,9 @@ def reward_redeem(
     its code, in one transaction. `points` is the amount chosen for a variable reward
     (None: the reward's `points_cost`).
 
-    Raises RewardUnavailable (disabled or deleted), PointsInvalid (an amount the reward does
-    not offer), NegativeBalance or NotEnoughPoints; nothing changes then. Shopify is not
+    Raises RewardUnavailable (disabled or deleted), TierRequired (the reward's minimum tier
+    is above the member's), PointsInvalid (an amount the reward does not offer),
+    NegativeBalance or NotEnoughPoints; nothing changes then. Shopify is not
     called here: `redemption_deliver` does that once this has committed.
     """
     now = now or timezone.now()
@@ -97,9 +103,12 @@ def reward_redeem(
         member = (
             Member.objects.select_for_update().filter(shop=shop, customer_id=customer_id).first()
         )
-        current = Reward.objects.filter(shop=shop, pk=reward.pk).first()
+        current = (
+            Reward.objects.filter(shop=shop, pk=reward.pk).select_related("minimum_tier").first()
+        )
         if current is None or current.deleted_at is not None or not current.enabled:
             raise RewardUnavailable("This reward is no longer offered.")
+        _check_tier(member, current.minimum_tier)
         spend = _points_to_spend(current, points)
         balance = member.balance if member else 0
         if balance < 0:
@@ -137,6 +146,18 @@ def reward_redeem(
             note=f"{current.title(shop.currency)} ({redemption.code})",
         )
     return redemption
+
+
+def _check_tier(member: Member | None, minimum: Tier | None) -> None:
+    if minimum is None:
+        return
+    # Read under the member's lock, so a demotion that committed first is seen.
+    reached = member.tier if member is not None and member.tier_id is not None else None
+    if reached is None or reached.threshold < minimum.threshold:
+        raise TierRequired(
+            f"This reward is for {minimum.name} members and higher tiers; reach {minimum.name} "
+            "to redeem it."
+        )
 
 
 def _points_to_spend(reward: Reward, points: int | None) -> int:

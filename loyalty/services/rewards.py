@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from loyalty.models import Reward, RewardKind, Shop
+from loyalty.models import Reward, RewardKind, Shop, Tier
 from loyalty.models.reward import VALUELESS_KINDS, VARIABLE_KINDS
 
 from .storefront_sync import storefront_settings_changed
@@ -25,6 +25,7 @@ FIELDS = (
     "points_step",
     "value_step",
     "maximum_points",
+    "minimum_tier",
 )
 # Money columns hold 12 digits, 2 after the point: every amount stays below this.
 _VALUE = Reward._meta.get_field("value")
@@ -49,8 +50,10 @@ def reward_create(*, shop: Shop, **fields) -> Reward:
     """Add a reward to the shop's catalogue from already type-checked `FIELDS`.
 
     `kind` and `points_cost` are required, and `value` for kinds that have one (valueless
-    kinds get 0). Raises RewardInvalid, saving nothing, when a rule between fields fails.
+    kinds get 0); `minimum_tier` is a tier's name (any case). Raises RewardInvalid, saving
+    nothing, when a rule between fields fails.
     """
+    _tier_by_name(shop.pk, fields)
     errors = {
         field: ["Enter this to create a reward."]
         for field in ("kind", "points_cost")
@@ -88,6 +91,7 @@ def reward_update(*, reward: Reward, **fields) -> Reward:
         )
         if current is None:
             raise RewardGone(reward.pk)
+        _tier_by_name(current.shop_id, fields)
         kind = fields.get("kind")
         if kind is not None and kind != current.kind:
             if kind in VALUELESS_KINDS:
@@ -118,6 +122,21 @@ def reward_delete(*, reward: Reward) -> None:
         if not deleted:
             raise RewardGone(reward.pk)
         storefront_settings_changed(shop=reward.shop)
+
+
+def _tier_by_name(shop_id: int, fields: dict) -> None:
+    """Replace the `minimum_tier` name in `fields` with the shop's tier of that name."""
+    name = fields.get("minimum_tier")
+    if name is None:
+        return
+    tiers = list(Tier.objects.filter(shop_id=shop_id).order_by("threshold"))
+    found = next((tier for tier in tiers if tier.name.casefold() == name.casefold()), None)
+    if found is None:
+        names = ", ".join(tier.name for tier in tiers) or "none yet; add tiers on the Program page"
+        raise RewardInvalid(
+            {"minimum_tier": [f"No tier is called {name!r}. The shop's tiers: {names}."]}
+        )
+    fields["minimum_tier"] = found
 
 
 def _present(fields: dict) -> dict:

@@ -41,6 +41,7 @@ REASON_FIGURES: dict[str, tuple[str, str]] = {
     # A referral's reward is a bonus; taken back (the friend's order undone) it is reversed.
     Reason.REFERRAL_REWARDED: ("points_bonus", "points_reversed"),
     Reason.REFERRAL_REVERSED: ("points_bonus", "points_reversed"),
+    Reason.TIER_ENTRY: ("points_bonus", "points_adjusted_down"),
 }
 
 # Every counter column; raw SQL below names only these.

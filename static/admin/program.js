@@ -57,6 +57,7 @@
         name: part("name"),
         threshold: wholeNumber(part("threshold")),
         multiplier: part("multiplier"),
+        entry_points: part("entry_points") === "" ? 0 : wholeNumber(part("entry_points")),
       };
     });
   }

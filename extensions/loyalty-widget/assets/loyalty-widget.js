@@ -247,7 +247,9 @@
     var item = h("li", null, details);
     if (account.guest) return item;
     if (!reward.affordable) {
-      item.appendChild(h("p", { class: "prn-muted" }, t("need_more", { points: points(reward.points_cost - account.balance) })));
+      item.appendChild(h("p", { class: "prn-muted" }, reward.reason === "tier_required"
+        ? t("tier_only", { name: reward.minimum_tier })
+        : t("need_more", { points: points(reward.points_cost - account.balance) })));
       return item;
     }
     if (reward.variable) return variableReward(reward, item);
