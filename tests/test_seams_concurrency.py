@@ -3,14 +3,21 @@ real row locks: every path takes the member's lock before the rows it shares wit
 others (the tier tallies, the daily figures), so none waits on another for ever."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from loyalty.daily import daily_jobs_run
 from loyalty.earning.orders import order_facts, refund_facts
-from loyalty.models import Member, Program, TierTally
+from loyalty.earning.referrals import order_referral_facts
+from loyalty.models import LedgerEntry, Member, Program, Reason, Referral, Tier, TierTally
+from loyalty.selectors import ledger_drift
 from loyalty.services.orders import order_settle, refund_record
+from loyalty.services.redemptions import reward_redeem
+from loyalty.services.referrals import referral_code_ensure, referral_visit
+from loyalty.services.rewards import reward_create
+from loyalty.stats.counters import shop_day
 from tests import factories
 from tests.conftest import needs_postgres
 from tests.factories import order_payload, refund_payload
@@ -41,3 +48,64 @@ def test_refunds_orders_and_daily_jobs_of_one_member_at_once_all_finish():
     tally = TierTally.objects.get(member=member)
     assert (tally.points, tally.amount) == (550, 550)
     assert member.last_activity_at > timezone.now() - timedelta(minutes=5)
+
+
+def deliver(shop, payload):
+    return order_settle(
+        shop=shop,
+        facts=order_facts(payload),
+        discount_codes=[c["code"] for c in payload["discount_codes"]],
+        referral=order_referral_facts(payload),
+    )
+
+
+def test_friends_and_their_advocate_refunds_a_redemption_and_the_daily_jobs_at_once():
+    shop = factories.shop(
+        referral_advocate_points=50,
+        referral_friend_reward_kind="amount_off",
+        referral_friend_reward_value=Decimal("10.00"),
+        referral_monthly_cap=None,
+        birthday_points=25,
+        expiry_days=365,
+    )
+    Tier.objects.create(shop=shop, name="Silver", threshold=150, multiplier="2", entry_points=7)
+    advocate = factories.member(shop, 1001)
+    today = shop_day(timezone.now(), shop.timezone)
+    Member.objects.filter(pk=advocate.pk).update(birthday_month=today.month, birthday_day=today.day)
+    order_settle(shop=shop, facts=order_facts(order_payload(order_id=1, subtotal="100.00")))
+    code = referral_code_ensure(member=advocate)
+    friends = []
+    for n in range(6):
+        referral = referral_visit(shop=shop, code=code, ip=f"192.0.2.{n}")
+        friends.append(order_payload(8000 + n, 4000 + n, discount_codes=[referral.code]))
+    five_off = reward_create(shop=shop, kind="amount_off", points_cost=60, value=Decimal("5.00"))
+    # The friends' orders (two deliveries each), the advocate's own orders crossing Silver,
+    # a refund of the advocate's first order, a redemption and the day's jobs, all at once.
+    jobs = [lambda p=p: deliver(shop, p) for p in friends * 2]
+    jobs += [lambda n=n: deliver(shop, order_payload(7000 + n, 1001, "20.00")) for n in range(4)]
+    jobs += [
+        lambda: refund_record(
+            shop=shop, facts=refund_facts(refund_payload(1, 901, lines=(("10.00", "0.00"),)))
+        ),
+        lambda: reward_redeem(shop=shop, customer_id=1001, reward=five_off),
+        lambda: daily_jobs_run(shop_domain=shop.domain, now=timezone.now()),
+    ]
+
+    in_threads(jobs, workers=len(jobs))
+
+    advocate = Member.objects.get(pk=advocate.pk)
+    assert set(Referral.objects.filter(shop=shop).values_list("state", flat=True)) == {"rewarded"}
+    reasons = LedgerEntry.objects.filter(member=advocate).values_list("reason", "points")
+    by_reason = {}
+    for reason, points in reasons:
+        by_reason[reason] = by_reason.get(reason, 0) + points
+    assert by_reason[Reason.REFERRAL_REWARDED] == 6 * 50
+    assert by_reason[Reason.BIRTHDAY_BONUS] == 25
+    assert by_reason[Reason.REWARD_REDEEMED] == -60
+    assert by_reason[Reason.ORDER_REFUNDED] == -10
+    # Orders only count towards the tier: 100 - 10 + 4 x 20 = 170 units at most (an order
+    # after the crossing earns 2x points, but spends the same).
+    assert TierTally.objects.get(member=advocate).amount == 170
+    assert advocate.tier.name == "Silver"
+    assert by_reason[Reason.TIER_ENTRY] == 7
+    assert ledger_drift(shop=shop) == []
