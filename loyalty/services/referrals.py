@@ -248,6 +248,9 @@ def referral_order_settle(
 
 
 def _fingerprints_keep(*, member: Member, facts: OrderReferralFacts) -> None:
+    # Hashes of an address or IP are personal data: a redacted member's are never kept again.
+    if member.redacted_at is not None:
+        return
     changes = {}
     for field, text in (
         ("address_fingerprint", facts.address),
@@ -258,7 +261,7 @@ def _fingerprints_keep(*, member: Member, facts: OrderReferralFacts) -> None:
             changes[field] = value
             setattr(member, field, value)
     if changes:
-        Member.objects.filter(pk=member.pk).update(**changes)
+        Member.objects.filter(pk=member.pk, redacted_at__isnull=True).update(**changes)
 
 
 def _referral_named(
