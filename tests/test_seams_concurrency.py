@@ -109,3 +109,27 @@ def test_friends_and_their_advocate_refunds_a_redemption_and_the_daily_jobs_at_o
     assert advocate.tier.name == "Silver"
     assert by_reason[Reason.TIER_ENTRY] == 7
     assert ledger_drift(shop=shop) == []
+
+
+def test_friends_of_two_advocates_ordering_at_once_never_deadlock_on_the_daily_figures():
+    shop = factories.shop(
+        referral_advocate_points=50,
+        referral_friend_reward_kind="amount_off",
+        referral_friend_reward_value=Decimal("10.00"),
+        referral_monthly_cap=None,
+    )
+    payloads = []
+    for advocate_id in (1001, 1002):
+        code = referral_code_ensure(member=factories.member(shop, advocate_id))
+        for n in range(8):
+            referral = referral_visit(shop=shop, code=code, ip=f"192.0.{advocate_id % 10}.{n}")
+            friend = advocate_id * 10 + n
+            payloads.append(order_payload(friend, friend, discount_codes=[referral.code]))
+    # Each friend's transaction counts the friend's entry and then the advocate's: the daily
+    # figures' slot rows of members of both advocates, in either order.
+    in_threads([lambda p=p: deliver(shop, p) for p in payloads], workers=16)
+
+    assert set(Referral.objects.filter(shop=shop).values_list("state", flat=True)) == {"rewarded"}
+    for advocate_id in (1001, 1002):
+        assert Member.objects.get(shop=shop, customer_id=advocate_id).balance == 8 * 50
+    assert ledger_drift(shop=shop) == []

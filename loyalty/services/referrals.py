@@ -327,6 +327,8 @@ def _link(
             order_id=order.order_id,
             available_at=referral.release_at,
             note=f"Friend's order {order.name}".strip(),
+            # In the friend's figures row, which their own entry already holds.
+            counted_with=friend,
         )
 
 
@@ -408,6 +410,8 @@ def _reverse(*, referral: Referral, order: Order, now: datetime) -> None:
         idempotency_key=f"referral:{referral.pk}:reversed",
         order_id=order.order_id,
         note=f"Friend's order {order.name} {'cancelled' if order.cancelled else 'refunded'}",
+        # In the friend's figures row, which their refund's entry already holds.
+        counted_with=order.member,
     )
     referral.state = ReferralState.REVERSED
     referral.release_at = None
