@@ -2,10 +2,12 @@
 real row locks: every path takes the member's lock before the rows it shares with the
 others (the tier tallies, the daily figures), so none waits on another for ever."""
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from loyalty.daily import daily_jobs_run
@@ -13,6 +15,7 @@ from loyalty.earning.orders import order_facts, refund_facts
 from loyalty.earning.referrals import order_referral_facts
 from loyalty.models import LedgerEntry, Member, Program, Reason, Referral, Tier, TierTally
 from loyalty.selectors import ledger_drift
+from loyalty.services import tiers
 from loyalty.services.orders import order_settle, refund_record
 from loyalty.services.redemptions import reward_redeem
 from loyalty.services.referrals import referral_code_ensure, referral_visit
@@ -133,3 +136,38 @@ def test_friends_of_two_advocates_ordering_at_once_never_deadlock_on_the_daily_f
     for advocate_id in (1001, 1002):
         assert Member.objects.get(shop=shop, customer_id=advocate_id).balance == 8 * 50
     assert ledger_drift(shop=shop) == []
+
+
+def test_moving_a_member_down_leaves_the_shops_other_members_free_to_earn(monkeypatch):
+    shop = factories.shop(tier_window="rolling_12_months")
+    gold = Tier.objects.create(shop=shop, name="Gold", threshold=100)
+    ada = factories.member(shop, 1001)
+    bob = factories.member(shop, 1002)
+    Member.objects.filter(pk=ada.pk).update(tier=gold)
+    today = shop_day(timezone.now(), shop.timezone)
+    TierTally.objects.create(member=ada, day=today - timedelta(days=400), points=150)
+    answers = []
+
+    def earn_for_bob():
+        # Another connection, while Ada's move is open: it must not wait for it.
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")
+        try:
+            order_settle(shop=shop, facts=order_facts(order_payload(5002, 1002, "20.00")))
+            answers.append("earned")
+        except OperationalError as error:
+            answers.append(str(error))
+        finally:
+            connection.close()
+
+    def moving(*, member):
+        thread = threading.Thread(target=earn_for_bob)
+        thread.start()
+        thread.join()
+
+    monkeypatch.setattr(tiers, "storefront_member_changed", moving)
+    assert tiers.tiers_daily(shop=shop, day=today) == 1
+
+    assert answers == ["earned"]
+    assert Member.objects.get(pk=bob.pk).balance == 20
+    assert Member.objects.get(pk=ada.pk).tier is None
