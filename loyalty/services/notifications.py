@@ -156,15 +156,18 @@ def _send(*, pk: int, now: datetime) -> int:
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(of=("self",))
-            .select_related("member", "shop")
+            .select_related("shop")
             .filter(pk=pk, sent_at__isnull=True, skipped="")
             .first()
         )
         if notification is None:
             return 0
-        member, shop = notification.member, notification.shop
+        # The member's lock: two runs at once (one outlasting its five minutes) must not
+        # both find the member not yet emailed today.
+        member = Member.objects.select_for_update().get(pk=notification.member_id)
+        shop = notification.shop
         text = _text(shop=shop, kind=notification.kind)
-        why = _why_not(notification=notification, member=member, shop=shop, text=text, now=now)
+        why = _why_not(member=member, shop=shop, text=text, now=now)
         if why:
             Notification.objects.filter(pk=pk).update(skipped=why)
             return 0
@@ -181,9 +184,7 @@ def _send(*, pk: int, now: datetime) -> int:
         return 1
 
 
-def _why_not(
-    *, notification: Notification, member: Member, shop: Shop, text: NotificationText, now
-) -> str:
+def _why_not(*, member: Member, shop: Shop, text: NotificationText, now: datetime) -> str:
     if member.redacted_at is not None:
         return SKIPPED_REDACTED
     if not member.email:
