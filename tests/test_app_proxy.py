@@ -1,6 +1,7 @@
 """The storefront's balance through Shopify's app proxy signature."""
 
 import time
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -9,7 +10,8 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from loyalty.models import Reason, Reward, Tier
+from loyalty.models import Member, Reason, Reward, Tier
+from loyalty.services.birthdays import birthday_set
 from loyalty.services.ledger import points_record
 from loyalty.services.redemptions import reward_redeem
 from loyalty.services.rewards import reward_create
@@ -300,6 +302,54 @@ def test_the_account_answer_costs_a_handful_of_queries(
     with django_assert_max_num_queries(8):
         answer = account(client).json()
     assert len(answer["codes"]) == 5
+
+
+def test_the_account_answer_with_every_part_on_still_costs_a_handful_of_queries(
+    client: Client, django_assert_max_num_queries
+):
+    shop = factories.shop(
+        referral_advocate_points=40,
+        referral_friend_reward_kind="amount_off",
+        referral_friend_reward_value=Decimal("10.00"),
+        birthday_points=25,
+        expiry_days=90,
+        expiry_reminder_days=7,
+    )
+    silver = Tier.objects.create(shop=shop, name="Silver", threshold=0)
+    Tier.objects.create(shop=shop, name="Gold", threshold=1000, multiplier="2")
+    member = factories.member(shop, 1001)
+    Member.objects.filter(pk=member.pk).update(tier=silver)
+    birthday_set(shop=shop, customer_id=1001, month=2, day=29)
+    points_record(member=member, points=700, reason=Reason.ORDER_EARNED, idempotency_key="o")
+    tier_tally_add(member=member, day=timezone.now().date(), points=700)
+    reward_create(shop=shop, kind="amount_off", points_cost=100, value=Decimal("1"))
+    reward_create(
+        shop=shop, kind="amount_off", points_cost=50, value=Decimal("2"), minimum_tier="Gold"
+    )
+    reward_redeem(shop=shop, customer_id=1001, reward=Reward.objects.filter(shop=shop).first())
+
+    # The first answer also draws the member's referral code (a lock, a read, a write).
+    first = account(client).json()
+    # The shop, the member with its tier, the program, the catalogue, the tiers, the
+    # progress sum, the codes with their rewards, the activity: referrals, the birthday
+    # and expiry read what those already loaded.
+    with django_assert_max_num_queries(8):
+        answer = account(client).json()
+    assert answer == first
+    assert None not in (answer["tier"], answer["referral_url"], answer["birthday"])
+    assert answer["expiring"] is not None
+    code = Member.objects.get(shop=shop, customer_id=1001).referral_code
+    assert answer["referral_url"] == f"https://{shop.domain}/apps/loyalty/r/{code}"
+    assert answer["birthday"]["month"] == 2 and answer["birthday"]["day"] == 29
+    expires_on = (timezone.now() + timedelta(days=90)).date().isoformat()
+    assert answer["expiring"] == {"points": 600, "on": expires_on}
+    assert answer["tier"]["name"] == "Silver"
+    assert answer["tier"]["next"]["name"] == "Gold"
+    # Gold's own reward is cheaper but not for a Silver member: after the one they can take.
+    assert [(r["points_cost"], r["affordable"]) for r in answer["rewards"]] == [
+        (100, True),
+        (50, False),
+    ]
 
 
 @pytest.mark.parametrize("customer", ["0", "9223372036854775808", "١٢٣", "-5"])

@@ -330,3 +330,15 @@ def test_redacting_a_friend_forgets_their_email_on_referrals_and_their_fingerpri
     friend.refresh_from_db()
     assert (referral.friend_email, referral.friend_customer_id) == ("", 2002)
     assert (friend.address_fingerprint, friend.checkout_ip_fingerprint) == ("", "")
+
+
+def test_a_redacted_customers_next_order_stores_no_fingerprints_again():
+    shop = referring_shop()
+    advocate_of(shop)
+    order_webhook(shop, order_id=6001, ip="192.0.2.50", address=ADDRESS)
+    member_redact(shop=shop, customer_id=2002)
+    # Shopify may still deliver an order of theirs (placed before the request, or updated).
+    order_webhook(shop, order_id=6002, ip="192.0.2.51", address=ADDRESS)
+    friend = Member.objects.get(shop=shop, customer_id=2002)
+    assert friend.redacted_at is not None
+    assert (friend.address_fingerprint, friend.checkout_ip_fingerprint) == ("", "")

@@ -9,16 +9,31 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from loyalty.daily import daily_jobs_run
 from loyalty.earning.orders import Customer, order_facts, refund_facts
-from loyalty.models import BuyerFirstOrder, DailyFigures, Member, Order, Reason, Reward
+from loyalty.models import (
+    BuyerFirstOrder,
+    DailyFigures,
+    LedgerEntry,
+    Member,
+    Order,
+    Reason,
+    Reward,
+    Tier,
+)
 from loyalty.services.imports import member_import_create, member_import_run
+from loyalty.services.integrations import integration_secret_for
 from loyalty.services.members import member_adjust, member_from_customer, signup_bonus_award
 from loyalty.services.orders import order_settle, pending_points_release, refund_record
 from loyalty.services.programs import program_update
+from loyalty.services.redemptions import reward_redeem
+from loyalty.services.referrals import referral_code_ensure, referral_visit
+from loyalty.services.rewards import reward_create
 from loyalty.stats.counters import FIGURES, REASON_FIGURES, entry_figures, figures_add
 from loyalty.stats.orders import order_reward_record
 from loyalty.stats.reads import stats_for_range
 from loyalty.stats.rebuild import figures_computed, figures_differences, figures_live
+from standin.reviews import generic_review, review_request
 from tests import factories
 from tests.conftest import needs_postgres
 from tests.factories import order_payload, refund_payload
@@ -447,3 +462,72 @@ def test_an_order_is_placed_when_shopify_processed_it_and_is_worth_its_total():
     assert (facts.total_price, facts.email) == (Decimal("90.90"), "c1001@example.com")
     del payload["processed_at"]
     assert order_facts(payload).placed_at == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def test_issue_12s_reasons_keep_the_live_counters_equal_to_the_rebuilt_ones(client, clock):
+    shop = factories.shop(
+        review_points=50,
+        birthday_points=25,
+        referral_advocate_points=40,
+        referral_friend_reward_kind="amount_off",
+        referral_friend_reward_value=Decimal("10.00"),
+        hold_days=14,
+        expiry_days=30,
+        expiry_reminder_days=7,
+    )
+    Tier.objects.create(shop=shop, name="Gold", threshold=100, multiplier="2", entry_points=11)
+    clock("2026-11-02T10:00:00+00:00")
+    settle(shop, order_id=5001, customer_id=1001, product_id=7001)
+    ada = Member.objects.get(shop=shop, customer_id=1001)
+    Member.objects.filter(pk=ada.pk).update(birthday_month=11, birthday_day=3)
+    body = generic_review(shop=shop.domain, review_id="r-1", product_id=7001, customer_id=1001)
+    signed = review_request(
+        source="generic", review=body, secret=integration_secret_for(shop=shop), shop=shop.domain
+    )
+    answer = client.post(
+        signed.path, data=signed.body, content_type="application/json", headers=signed.headers
+    )
+    assert answer.json()["status"] == "rewarded"
+    # Two friends: one's order stays and rewards Ada after the hold, one's is refunded in it.
+    code = referral_code_ensure(member=ada)
+    for n, friend in enumerate((2001, 2002)):
+        referral = referral_visit(shop=shop, code=code, ip=f"192.0.2.{n}")
+        order_settle(
+            shop=shop,
+            facts=order_facts(
+                order_payload(6001 + n, friend, "30.00", discount_codes=[referral.code])
+            ),
+            discount_codes=[referral.code],
+        )
+    refund_record(shop=shop, facts=refund_facts(refund_payload(6002, 9002, [("30.00", "0.00")])))
+    clock("2026-11-03T10:00:00+00:00")
+    daily_jobs_run(day=date(2026, 11, 3), shop_domain=shop.domain)
+    clock("2026-11-17T10:00:00+00:00")
+    pending_points_release()
+    five_off = reward_create(shop=shop, kind="amount_off", points_cost=100, value=Decimal("5"))
+    reward_redeem(shop=shop, customer_id=1001, reward=five_off)
+    clock("2026-12-20T10:00:00+00:00")
+    daily_jobs_run(day=date(2026, 12, 20), shop_domain=shop.domain)
+
+    ada.refresh_from_db()
+    reasons = set(LedgerEntry.objects.filter(shop=shop).values_list("reason", flat=True))
+    assert {
+        Reason.REVIEW_REWARDED,
+        Reason.REFERRAL_REWARDED,
+        Reason.REFERRAL_REVERSED,
+        Reason.BIRTHDAY_BONUS,
+        Reason.TIER_ENTRY,
+        Reason.REWARD_REDEEMED,
+        Reason.POINTS_EXPIRED,
+    } <= reasons
+    figures = totals(shop, "2026-11-01", "2026-12-31").counts
+    # Ada: 100 earned, then bonuses 50 + 25 + 11 + 40 and the refunded friend's 40 (added
+    # pending, reversed), 100 redeemed, and the 126 left expired on December 20 with the
+    # kept friend's 30.
+    assert figures["points_bonus"] == 50 + 25 + 11 + 40 + 40
+    assert figures["points_reversed"] == 40 + 30
+    assert figures["points_redeemed"] == 100
+    assert figures["points_expired"] == (100 + 50 + 25 + 11 + 40 - 100) + 30
+    assert ada.balance == 0
+    assert_live_equals_rebuilt(shop)
+    call_command("figures_rebuild", "--check")

@@ -47,6 +47,7 @@ def points_record(
     available_at: datetime | None = None,
     actor: str = "",
     note: str = "",
+    counted_with: Member | None = None,
 ) -> LedgerEntry:
     """Append one ledger entry and move the member's balances with it, atomically.
 
@@ -59,6 +60,10 @@ def points_record(
     (`is_activity`), moves `Member.last_activity_at`, all in the same transaction. Raises
     ValueError for an entry that changes nothing or would take pending points below zero,
     KeyError for a reason the daily figures do not map.
+
+    `counted_with`: another member whose daily figures row counts the entry, for one
+    transaction that moves two members' points (a referral): counting both in one row keeps
+    two such transactions from each holding one row and waiting for the other's.
     """
     if points == 0 and pending_points == 0:
         raise ValueError("a ledger entry must change points")
@@ -117,7 +122,7 @@ def points_record(
         member.balance = entry.balance_after
         member.pending = entry.pending_after
         member.last_sequence = sequence
-        figures_entry_add(member=member, entry=entry)
+        figures_entry_add(member=counted_with or member, entry=entry)
         storefront_member_changed(member=member)
         return entry
 

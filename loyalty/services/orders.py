@@ -307,6 +307,9 @@ def _apply_refunds(*, order: Order) -> None:
     )
     if not refunds or not order.points_earned:
         return
+    # The member's lock before the tier tally below, as points_record takes it: an order of
+    # theirs settling at once holds the member and then updates the same day's tally.
+    list(Member.objects.select_for_update().filter(pk=order.member_id).values_list("pk"))
 
     def given_back(refund: Refund) -> Decimal:
         return refund_base(

@@ -248,6 +248,9 @@ def referral_order_settle(
 
 
 def _fingerprints_keep(*, member: Member, facts: OrderReferralFacts) -> None:
+    # Hashes of an address or IP are personal data: a redacted member's are never kept again.
+    if member.redacted_at is not None:
+        return
     changes = {}
     for field, text in (
         ("address_fingerprint", facts.address),
@@ -258,7 +261,7 @@ def _fingerprints_keep(*, member: Member, facts: OrderReferralFacts) -> None:
             changes[field] = value
             setattr(member, field, value)
     if changes:
-        Member.objects.filter(pk=member.pk).update(**changes)
+        Member.objects.filter(pk=member.pk, redacted_at__isnull=True).update(**changes)
 
 
 def _referral_named(
@@ -324,6 +327,8 @@ def _link(
             order_id=order.order_id,
             available_at=referral.release_at,
             note=f"Friend's order {order.name}".strip(),
+            # In the friend's figures row, which their own entry already holds.
+            counted_with=friend,
         )
 
 
@@ -405,6 +410,8 @@ def _reverse(*, referral: Referral, order: Order, now: datetime) -> None:
         idempotency_key=f"referral:{referral.pk}:reversed",
         order_id=order.order_id,
         note=f"Friend's order {order.name} {'cancelled' if order.cancelled else 'refunded'}",
+        # In the friend's figures row, which their refund's entry already holds.
+        counted_with=order.member,
     )
     referral.state = ReferralState.REVERSED
     referral.release_at = None

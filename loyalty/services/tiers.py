@@ -105,7 +105,13 @@ def tiers_daily(*, shop: Shop, day: date) -> int:
     moved = 0
     for member_id in below.iterator():
         with transaction.atomic():
-            member = Member.objects.select_for_update().select_related("shop").get(pk=member_id)
+            # The member's row only: locking the joined shop too would stop every write of
+            # the shop (their rows' foreign keys share-lock it) until this move commits.
+            member = (
+                Member.objects.select_for_update(of=("self",))
+                .select_related("shop")
+                .get(pk=member_id)
+            )
             measure = tier_progress(member=member, program=program, day=day)
             target = tier_for(tiers=tiers, measure=measure)
             current = next((tier for tier in tiers if tier.pk == member.tier_id), None)
@@ -141,7 +147,11 @@ def tiers_recompute(*, shop: Shop, after_id: int = 0, now: datetime | None = Non
         if (target.pk if target else None) == tier_id:
             continue
         with transaction.atomic():
-            member = Member.objects.select_for_update().select_related("shop").get(pk=member_id)
+            member = (
+                Member.objects.select_for_update(of=("self",))
+                .select_related("shop")
+                .get(pk=member_id)
+            )
             measure = tier_progress(member=member, program=program, day=day)
             target = tier_for(tiers=tiers, measure=measure)
             if (target.pk if target else None) == member.tier_id:
