@@ -90,6 +90,17 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=12)
 # Worker processes lower their CPU priority by this much (0: not at all), so that on a
 # shared machine webhook intake keeps answering fast while a backlog drains.
 WORKER_NICE = env.int("WORKER_NICE", default=10)
+# Shopper emails (docs/notifications.md): an SMTP server as EMAIL_URL
+# (smtp+tls://user:password@host:587), or any backend's dotted path as EMAIL_BACKEND; by
+# default they are printed to the console. Tests use Django's in-memory outbox.
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = env.str(
+        "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+    )
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="loyalty@localhost")
+
 DRAMATIQ_CRONTAB = {
     "REDIS_URL": DRAMATIQ_BROKER_URL if DRAMATIQ_BROKER_URL.startswith("redis") else None,
     # A second scheduler (another machine's Procfile) waits for the lock instead of exiting.

@@ -17,6 +17,7 @@ from loyalty.admin import (
     views,
 )
 from loyalty.admin import integrations as admin_integrations
+from loyalty.admin import notifications as admin_notifications
 from loyalty.admin import onboarding as admin_onboarding
 from loyalty.admin import program as admin_program
 from loyalty.admin import referrals as admin_referrals
@@ -77,6 +78,16 @@ urlpatterns = [
         name="admin-integrations-rotate-secret",
     ),
     path("api/admin/widget", admin_widget.widget, name="admin-widget"),
+    path(
+        "api/admin/notifications",
+        admin_notifications.notifications,
+        name="admin-notifications",
+    ),
+    path(
+        "api/admin/notifications/<str:kind>",
+        admin_notifications.notification,
+        name="admin-notification",
+    ),
     path("api/admin/onboarding", admin_onboarding.onboarding, name="admin-onboarding"),
     path(
         "api/admin/onboarding/program-reviewed",

@@ -14,6 +14,7 @@ from config.jobs import broker, start_in_process_runner
 from loyalty.daily import daily_jobs_run
 from loyalty.models import RedemptionStatus, Shop
 from loyalty.services.imports import member_import_run, member_imports_stale
+from loyalty.services.notifications import notifications_send
 from loyalty.services.orders import pending_points_release
 from loyalty.services.redemptions import (
     redemption_deliver,
@@ -260,3 +261,13 @@ def run_daily_jobs() -> None:
     report = daily_jobs_run()
     if report.failed:
         logger.warning("daily jobs failed for %d shops; the next hour retries", len(report.failed))
+
+
+@cron("*/5 * * * *")
+@dramatiq.actor(broker=broker, max_retries=0, time_limit=10 * 60 * 1000)
+def send_notifications() -> None:
+    # Every five minutes: an event waits at most that long for its email, and the rows a
+    # run leaves (over its limit) go out with the next.
+    sent = notifications_send(limit=2000)
+    if sent:
+        logger.info("emailed %d shopper notifications", sent)

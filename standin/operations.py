@@ -222,6 +222,19 @@ def tags_add(context: Context) -> dict[str, Any]:
     return {"node": {"id": node_id}, "userErrors": []}
 
 
+@resolver("tagsRemove")
+def tags_remove(context: Context) -> dict[str, Any]:
+    """Payload "TagsRemovePayload": removes the tags the resource has (others are ignored)."""
+    node_id = context.inputs.get("id") or ""
+    tags = context.inputs.get("tags") or []
+    if isinstance(tags, str):
+        tags = [tag.strip() for tag in tags.split(",")]
+    with context.state.lock:
+        current = context.state.tags.get((context.shop.domain, node_id), [])
+        current[:] = [tag for tag in current if tag not in tags]
+    return {"node": {"id": node_id}, "userErrors": []}
+
+
 def _connection(nodes: list[dict[str, Any]], inputs: dict[str, Any]) -> dict[str, Any]:
     """A connection of `nodes` cut by `first` / `last` (cursors are the nodes' positions)."""
     first, last = inputs.get("first"), inputs.get("last")

@@ -33,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
 from werkzeug.test import Client
 
 from loyalty.admin import api_schemas, members, program_fields, reward_fields
+from loyalty.admin import notifications as admin_notifications
 from loyalty.admin.openapi import (
     METHODS,
     ROUTE_PARAMETER,
@@ -40,7 +41,14 @@ from loyalty.admin.openapi import (
     openapi_document,
 )
 from loyalty.earning.orders import MAX_AMOUNT
-from loyalty.models import Referral, ReferralState, RefusalReason, RewardKind, Shop
+from loyalty.models import (
+    NotificationKind,
+    Referral,
+    ReferralState,
+    RefusalReason,
+    RewardKind,
+    Shop,
+)
 from loyalty.services.imports import member_import_create, member_import_run
 from loyalty.services.members import member_adjust
 from loyalty.services.privacy import customer_data_export
@@ -145,6 +153,7 @@ def alice_with_everything() -> dict[str, list[int]]:
         "delivery_id": [delivery.pk for delivery in deliveries],
         "import_id": [member_import.pk],
         "request_id": [data_request.pk],
+        "kind": list(NotificationKind.values),
     }
 
 
@@ -412,6 +421,28 @@ EXAMPLES = [
     ("GET", "/api/admin/integrations", 200, {}, {}),
     ("POST", "/api/admin/integrations/rotate-secret", 200, {}, {}),
     ("GET", "/api/admin/widget", 200, {}, {}),
+    ("GET", "/api/admin/notifications", 200, {}, {}),
+    (
+        "PUT",
+        "/api/admin/notifications/{kind}",
+        200,
+        {"json": {"subject": "Hi {{ first_name }}", "body": "{{ points }}", "enabled": False}},
+        {},
+    ),
+    (
+        "PUT",
+        "/api/admin/notifications/{kind}",
+        400,
+        {"json": {"subject": "{% if %}", "body": "ok", "enabled": True}},
+        {},
+    ),
+    (
+        "PUT",
+        "/api/admin/notifications/{kind}",
+        404,
+        {"json": {"subject": "Hi", "body": "ok", "enabled": True}},
+        {"kind": "anniversary"},
+    ),
     (
         "PUT",
         "/api/admin/widget",
@@ -569,3 +600,5 @@ def test_the_schemas_carry_the_views_limits():
     assert api_schemas.AMOUNT_LIMIT == reward_fields.AMOUNT_LIMIT
     assert api_schemas.LONGEST_NAME == reward_fields.LONGEST_NAME
     assert api_schemas.LONGEST_EXPIRY_DAYS == reward_fields.LONGEST_EXPIRY_DAYS
+    assert api_schemas.LONGEST_SUBJECT == admin_notifications.LONGEST_SUBJECT
+    assert api_schemas.LONGEST_BODY == admin_notifications.LONGEST_BODY

@@ -8,6 +8,7 @@ limits: it repeats them, and the test checks that they still agree.
 from loyalty.models import (
     ImportStatus,
     LauncherPosition,
+    NotificationKind,
     Reason,
     ReferralState,
     RefusalReason,
@@ -46,6 +47,8 @@ HIGHEST_POINTS_COST = 10_000_000
 AMOUNT_LIMIT = 10_000_000_000
 LONGEST_NAME = 100
 LONGEST_EXPIRY_DAYS = 3650
+LONGEST_SUBJECT = 200
+LONGEST_BODY = 10_000
 
 # Shopify ids are strings of digits, as they exceed what JavaScript numbers hold exactly.
 SHOPIFY_ID = {"type": "string", "pattern": "^[0-9]+$"}
@@ -605,6 +608,46 @@ INTEGRATIONS = _object(
         },
     }
 )
+
+_NOTIFICATION_KIND = {"enum": list(NotificationKind.values)}
+NOTIFICATION_TEMPLATE = _object(
+    {
+        "kind": _NOTIFICATION_KIND,
+        "subject": {"type": "string", "minLength": 1, "maxLength": LONGEST_SUBJECT},
+        "body": {"type": "string", "minLength": 1, "maxLength": LONGEST_BODY},
+        "enabled": {"type": "boolean", "description": "false: this email is never sent."},
+    }
+)
+NOTIFICATIONS = _object(
+    {
+        "templates": {"type": "array", "items": NOTIFICATION_TEMPLATE},
+        "variables": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The names a template can show, as {{ name }}.",
+        },
+    }
+)
+NOTIFICATION_TEMPLATE_FIELDS = {
+    "type": "object",
+    "required": ["subject", "body", "enabled"],
+    "additionalProperties": False,
+    "properties": {
+        "subject": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": LONGEST_SUBJECT,
+            "description": "One line of Django template text.",
+        },
+        "body": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": LONGEST_BODY,
+            "description": "Django template text, sent as plain text.",
+        },
+        "enabled": {"type": "boolean"},
+    },
+}
 
 WIDGET = _object(
     {

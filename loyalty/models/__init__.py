@@ -3,6 +3,7 @@ from .figures import BuyerFirstOrder, DailyFigures
 from .ledger import LedgerEntry, Reason
 from .member import Member
 from .member_import import ImportStatus, MemberImport
+from .notification import Notification, NotificationKind, NotificationTemplate
 from .onboarding import Onboarding
 from .order import Order, Refund
 from .privacy import PrivacyRequest
@@ -28,6 +29,9 @@ __all__ = [
     "LedgerEntry",
     "Member",
     "MemberImport",
+    "Notification",
+    "NotificationKind",
+    "NotificationTemplate",
     "Onboarding",
     "Order",
     "OrderProduct",

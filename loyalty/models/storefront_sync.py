@@ -24,6 +24,10 @@ class StorefrontSync(models.Model):
     # Shopify holds a `tier` metafield for the member: a member who loses their tier needs
     # it deleted (a metafield can't be set to nothing).
     tier_written = models.BooleanField(default=False)
+    # The app's tags the customer holds at Shopify, comma-separated
+    # (loyalty.services.customer_tags); blank until the member is first tagged.
+    # db_default: the upsert that marks rows (storefront_sync._mark) names its columns.
+    tags = models.CharField(max_length=200, blank=True, default="", db_default="")
 
     class Meta:
         constraints = [

@@ -10,11 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from loyalty.earning.orders import Customer
-from loyalty.models import BirthdayChange, Member, Reason, Shop
+from loyalty.models import BirthdayChange, Member, NotificationKind, Reason, Shop
 from loyalty.selectors import BIRTHDAY_CHANGE_AFTER
 
 from .ledger import points_record
 from .members import member_from_customer
+from .notifications import notification_record
 from .programs import program_for
 
 
@@ -104,6 +105,12 @@ def birthdays_daily(*, shop: Shop, day: date) -> None:
                     reason=Reason.BIRTHDAY_BONUS,
                     idempotency_key=f"birthday:{member.pk}:{day.year}",
                     note=f"Birthday {day.year}",
+                )
+                notification_record(
+                    member=member,
+                    kind=NotificationKind.BIRTHDAY,
+                    key=f"birthday:{day.year}",
+                    points=program.birthday_points,
                 )
 
 

@@ -9,11 +9,12 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
-from loyalty.models import ExpiryReminder, Member, Program, Reason, Shop
+from loyalty.models import ExpiryReminder, Member, NotificationKind, Program, Reason, Shop
 from loyalty.selectors import expiry_date
 from loyalty.stats.counters import shop_day, shop_zone
 
 from .ledger import points_record
+from .notifications import notification_record
 from .programs import program_for
 from .rows import insert_if_absent
 
@@ -70,18 +71,29 @@ def _reminders_record(*, shop: Shop, day: date, program: Program, expired_before
         last_activity_at__gte=expired_before,
         last_activity_at__lt=remind_before,
     ).order_by("pk")
-    for member in members.only("pk", "balance", "last_activity_at"):
-        insert_if_absent(
-            ExpiryReminder(
-                shop=shop,
-                member=member,
-                points=member.balance,
-                activity_at=member.last_activity_at,
-                expires_on=expiry_date(member=member, program=program, timezone_name=shop.timezone),
-                due_on=day,
-            ),
-            unique=("member_id", "activity_at"),
-        )
+    for member in members.only("pk", "shop_id", "balance", "last_activity_at"):
+        with transaction.atomic():
+            reminder = insert_if_absent(
+                ExpiryReminder(
+                    shop=shop,
+                    member=member,
+                    points=member.balance,
+                    activity_at=member.last_activity_at,
+                    expires_on=expiry_date(
+                        member=member, program=program, timezone_name=shop.timezone
+                    ),
+                    due_on=day,
+                ),
+                unique=("member_id", "activity_at"),
+            )
+            if reminder is not None:
+                notification_record(
+                    member=member,
+                    kind=NotificationKind.POINTS_EXPIRING,
+                    key=f"expiry:{reminder.activity_at.isoformat()}",
+                    expiring_points=reminder.points,
+                    expiring_on=reminder.expires_on.isoformat(),
+                )
 
 
 def _day_start(day: date, timezone_name: str) -> datetime:

@@ -25,7 +25,16 @@ from loyalty.earning.orders import (
     source_earns,
 )
 from loyalty.earning.referrals import OrderReferralFacts
-from loyalty.models import Member, Order, OrderProduct, Program, Reason, Refund, Shop
+from loyalty.models import (
+    Member,
+    NotificationKind,
+    Order,
+    OrderProduct,
+    Program,
+    Reason,
+    Refund,
+    Shop,
+)
 from loyalty.stats.counters import shop_day
 from loyalty.stats.orders import (
     buyer_first_order_lock,
@@ -37,6 +46,7 @@ from loyalty.stats.orders import (
 
 from .ledger import points_record
 from .members import member_from_customer
+from .notifications import notification_record
 from .programs import program_for
 from .redemptions import redemptions_use
 from .referrals import referral_members_lock, referral_order_settle, referral_rewards_release
@@ -262,6 +272,12 @@ def _earn(*, order: Order, program: Program, now: datetime) -> None:
     )
     order.points_held = points
     order.release_at = available_at
+    notification_record(
+        member=member,
+        kind=NotificationKind.POINTS_EARNED,
+        key=f"order:{order.order_id}:earned",
+        points=points,
+    )
     # After the points: the order that crosses a threshold earns at the old rate.
     tier_tally_add(member=member, day=_tally_day(order), points=points, amount=order.earning_base)
     tier_after_earning(member=member, program=program, day=shop_day(now, order.shop.timezone))

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from loyalty.models import (
     Member,
+    NotificationKind,
     Reason,
     Redemption,
     RedemptionStatus,
@@ -35,6 +36,7 @@ from loyalty.shopify.discounts import (
 )
 
 from .ledger import points_record
+from .notifications import notification_record
 from .programs import program_for
 
 logger = logging.getLogger(__name__)
@@ -285,19 +287,27 @@ def _grant(redemption: Redemption, now: datetime) -> Grant:
 def _ready(redemption: Redemption, *, shopify_id: str, now: datetime) -> Redemption:
     credit = redemption.kind == RewardKind.STORE_CREDIT
     column = "store_credit_transaction_id" if credit else "discount_id"
-    Redemption.objects.filter(pk=redemption.pk, status=RedemptionStatus.PENDING).update(
-        # An order already carried the code (redemptions_use): it is used, not ready.
-        status=Case(
-            When(used_order_id__isnull=False, then=Value(RedemptionStatus.USED)),
-            default=Value(RedemptionStatus.READY),
-        ),
-        claimed_until=None,
-        retry_at=None,
-        last_error="",
-        updated_at=now,
-        **{column: shopify_id},
-    )
-    redemption.refresh_from_db()
+    with transaction.atomic():
+        Redemption.objects.filter(pk=redemption.pk, status=RedemptionStatus.PENDING).update(
+            # An order already carried the code (redemptions_use): it is used, not ready.
+            status=Case(
+                When(used_order_id__isnull=False, then=Value(RedemptionStatus.USED)),
+                default=Value(RedemptionStatus.READY),
+            ),
+            claimed_until=None,
+            retry_at=None,
+            last_error="",
+            updated_at=now,
+            **{column: shopify_id},
+        )
+        redemption.refresh_from_db()
+        if redemption.status == RedemptionStatus.READY and redemption.member_id is not None:
+            notification_record(
+                member=redemption.member,
+                kind=NotificationKind.REWARD_READY,
+                key=f"redemption:{redemption.pk}:ready",
+                code="" if credit else redemption.code,
+            )
     return redemption
 
 

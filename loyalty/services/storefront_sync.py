@@ -22,6 +22,8 @@ from loyalty.models import Member, Program, Reward, Shop, StorefrontSync, Tier, 
 from loyalty.models.widget import COLORS, WIDGET_TEXTS
 from loyalty.shopify.admin_api import AdminApiError, admin_graphql
 
+from .customer_tags import customer_tags_write
+
 logger = logging.getLogger(__name__)
 
 CUSTOMER_NAMESPACE = "$app:loyalty"
@@ -65,6 +67,8 @@ class SyncRun:
     ids of members whose metafields Shopify refused (`skipped`)."""
 
     calls: int = 0
+    # Calls that wrote customer tags (loyalty.services.customer_tags), apart from `calls`.
+    tag_calls: int = 0
     members: int = 0
     app_data: bool = False
     more: bool = False
@@ -124,6 +128,7 @@ def storefront_sync_run(*, shop: Shop, limit: int = ROWS_PER_RUN) -> SyncRun:
         _write_app_data(shop, shop_rows[0], run)
     members = [row for row in rows if row.member_id is not None]
     _delete_lost_tiers(shop, members, run)
+    customer_tags_write(shop=shop, rows=members, call=partial(_tag_call, shop, run))
     _write_members(shop, members, run)
     return run
 
@@ -332,6 +337,11 @@ def _call(shop: Shop, mutation: str, metafields: list[dict], run: SyncRun) -> di
     except AdminApiError:
         logger.info("storefront sync of %s stopped after %s calls", shop.domain, run.calls)
         raise
+
+
+def _tag_call(shop: Shop, run: SyncRun, document: str, variables: dict) -> dict:
+    run.tag_calls += 1
+    return admin_graphql(shop, document, variables, timeout=CALL_BUDGET_SECONDS)
 
 
 def _metafield(owner: str, namespace: str, key: str, kind: str, value: str) -> dict[str, str]:

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from loyalty.models import (
     Member,
+    NotificationKind,
     Program,
     Reason,
     Shop,
@@ -34,6 +35,7 @@ from loyalty.selectors import TIER_WINDOW_DAYS, tier_progress
 from loyalty.stats.counters import shop_day
 
 from .ledger import points_record
+from .notifications import notification_record
 from .storefront_sync import storefront_member_changed
 
 # Members placed again per job after the merchant changes the tiers.
@@ -222,6 +224,14 @@ def _move(
     member.tier = target
     storefront_member_changed(member=member)
     moving_up = target is not None and (current is None or target.threshold > current.threshold)
+    if moving_up:
+        notification_record(
+            member=member,
+            kind=NotificationKind.TIER_REACHED,
+            # Once per member per tier, as the entry points.
+            key=f"tier:{target.pk}:reached",
+            tier=target.name,
+        )
     if moving_up and target.entry_points > 0:
         points_record(
             member=member,

@@ -1,0 +1,207 @@
+"""Shopper emails (docs/notifications.md): events are recorded where they happen, in the
+same transaction; the sender job emails them from the merchant's templates, at most one
+email a member per shop day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template import Context, Engine, TemplateSyntaxError
+from django.utils import timezone
+
+from loyalty.models import Member, Notification, NotificationKind, NotificationTemplate, Shop
+from loyalty.stats.counters import shop_day, shop_zone
+
+from .rows import insert_if_absent
+
+# The only values a template can show; anything else renders empty.
+CONTEXT_NAMES = (
+    "shop_name",
+    "first_name",
+    "balance",
+    "points",
+    "tier",
+    "code",
+    "expiring_points",
+    "expiring_on",
+)
+
+DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
+    NotificationKind.POINTS_EARNED: (
+        "You earned {{ points }} points at {{ shop_name }}",
+        "Hi {{ first_name|default:'there' }},\n\nYou earned {{ points }} points. "
+        "Your balance is now {{ balance }} points.\n\n{{ shop_name }}",
+    ),
+    NotificationKind.REWARD_READY: (
+        "Your reward from {{ shop_name }} is ready",
+        "Hi {{ first_name|default:'there' }},\n\nYour reward is ready. "
+        "Use the code {{ code }} at checkout.\n\n{{ shop_name }}",
+    ),
+    NotificationKind.POINTS_EXPIRING: (
+        "Your {{ expiring_points }} points at {{ shop_name }} expire soon",
+        "Hi {{ first_name|default:'there' }},\n\n{{ expiring_points }} points expire on "
+        "{{ expiring_on }}. Earn or redeem before then to keep them.\n\n{{ shop_name }}",
+    ),
+    NotificationKind.TIER_REACHED: (
+        "Welcome to {{ tier }} at {{ shop_name }}",
+        "Hi {{ first_name|default:'there' }},\n\nYou have reached {{ tier }}. "
+        "Your balance is {{ balance }} points.\n\n{{ shop_name }}",
+    ),
+    NotificationKind.BIRTHDAY: (
+        "Happy birthday from {{ shop_name }}",
+        "Hi {{ first_name|default:'there' }},\n\nHappy birthday! We added {{ points }} points "
+        "to your balance, which is now {{ balance }} points.\n\n{{ shop_name }}",
+    ),
+}
+
+SKIPPED_TEMPLATE_OFF = "The merchant switched this email off"
+SKIPPED_NO_EMAIL = "The member has no email address"
+SKIPPED_REDACTED = "The member's data was erased"
+SKIPPED_DAILY_LIMIT = "The member was already emailed on this day"
+
+# Plain text: no autoescaping, no template loading ({% include %} and {% extends %} find
+# nothing, {% load %} no library), only the built-in filters.
+_ENGINE = Engine(dirs=[], app_dirs=False, libraries={}, autoescape=False, debug=False)
+
+
+@dataclass(frozen=True)
+class NotificationText:
+    kind: str
+    subject: str
+    body: str
+    enabled: bool
+
+
+class NotificationTemplateInvalid(Exception):
+    """A template that does not compile; `errors` maps the field to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def notification_record(*, member: Member, kind: str, key: str, **values: object) -> None:
+    """Record that `member` may be emailed about an event (call it inside the event's
+    transaction). `key` names the event: recording it twice adds nothing. `values` are some
+    of CONTEXT_NAMES; the shop's name, the member's first name and balance are added."""
+    context = {name: values[name] for name in CONTEXT_NAMES if name in values}
+    insert_if_absent(
+        Notification(
+            shop_id=member.shop_id,
+            member=member,
+            kind=kind,
+            key=key,
+            context={k: str(v) for k, v in context.items()},
+        ),
+        unique=("member_id", "key"),
+    )
+
+
+def notification_texts(*, shop: Shop) -> list[NotificationText]:
+    """Every kind's template for the shop: the merchant's, or the English default."""
+    stored = {t.kind: t for t in NotificationTemplate.objects.filter(shop=shop)}
+    texts = []
+    for kind in NotificationKind.values:
+        row = stored.get(kind)
+        if row is None:
+            subject, body = DEFAULT_TEMPLATES[kind]
+            texts.append(NotificationText(kind=kind, subject=subject, body=body, enabled=True))
+        else:
+            texts.append(
+                NotificationText(kind=kind, subject=row.subject, body=row.body, enabled=row.enabled)
+            )
+    return texts
+
+
+def notification_template_set(
+    *, shop: Shop, kind: str, subject: str, body: str, enabled: bool
+) -> NotificationText:
+    """Store the merchant's template for `kind`. Raises NotificationTemplateInvalid when the
+    subject or body does not compile or the subject spans lines."""
+    errors: dict[str, list[str]] = {}
+    for field, text in (("subject", subject), ("body", body)):
+        try:
+            _ENGINE.from_string(text)
+        except TemplateSyntaxError as exc:
+            errors.setdefault(field, []).append(f"This template does not compile: {exc}")
+    if "\n" in subject or "\r" in subject:
+        errors.setdefault("subject", []).append("A subject must be a single line.")
+    if errors:
+        raise NotificationTemplateInvalid(errors)
+    NotificationTemplate.objects.update_or_create(
+        shop=shop, kind=kind, defaults={"subject": subject, "body": body, "enabled": enabled}
+    )
+    return NotificationText(kind=kind, subject=subject, body=body, enabled=enabled)
+
+
+def notifications_send(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Email pending notifications, oldest first; answers how many were emailed.
+
+    Each member gets at most one email per shop day: the first event of the day is sent,
+    later ones are marked skipped. An email is sent before its row is marked, so a crash
+    between the two sends it again (at least once, never lost)."""
+    now = now or timezone.now()
+    pending = Notification.objects.filter(sent_at__isnull=True, skipped="").order_by("pk")
+    sent = 0
+    for pk in list(pending.values_list("pk", flat=True)[:limit]):
+        sent += _send(pk=pk, now=now)
+    return sent
+
+
+def _send(*, pk: int, now: datetime) -> int:
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("shop")
+            .filter(pk=pk, sent_at__isnull=True, skipped="")
+            .first()
+        )
+        if notification is None:
+            return 0
+        # The member's lock: two runs at once (one outlasting its five minutes) must not
+        # both find the member not yet emailed today.
+        member = Member.objects.select_for_update().get(pk=notification.member_id)
+        shop = notification.shop
+        text = _text(shop=shop, kind=notification.kind)
+        why = _why_not(member=member, shop=shop, text=text, now=now)
+        if why:
+            Notification.objects.filter(pk=pk).update(skipped=why)
+            return 0
+        context = {
+            **notification.context,
+            "shop_name": shop.name or shop.domain,
+            "first_name": member.first_name,
+            "balance": member.balance,
+        }
+        subject = _render(text.subject, context).strip()
+        body = _render(text.body, context)
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [member.email])
+        Notification.objects.filter(pk=pk).update(sent_at=now)
+        return 1
+
+
+def _why_not(*, member: Member, shop: Shop, text: NotificationText, now: datetime) -> str:
+    if member.redacted_at is not None:
+        return SKIPPED_REDACTED
+    if not member.email:
+        return SKIPPED_NO_EMAIL
+    if not text.enabled:
+        return SKIPPED_TEMPLATE_OFF
+    day = shop_day(now, shop.timezone)
+    day_start = datetime.combine(day, datetime.min.time(), tzinfo=shop_zone(shop.timezone))
+    emailed_today = Notification.objects.filter(
+        member=member, sent_at__gte=day_start, sent_at__lt=day_start + timedelta(days=1)
+    ).exists()
+    return SKIPPED_DAILY_LIMIT if emailed_today else ""
+
+
+def _text(*, shop: Shop, kind: str) -> NotificationText:
+    return next(t for t in notification_texts(shop=shop) if t.kind == kind)
+
+
+def _render(source: str, context: dict[str, object]) -> str:
+    return _ENGINE.from_string(source).render(Context(context, autoescape=False))
