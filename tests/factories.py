@@ -38,3 +38,18 @@ def refund_payload(
 ) -> dict:
     """A refunds/create body: each line is (subtotal, tax) in shop money."""
     return payloads.refund(order_id, refund_id, lines, **options)
+
+
+def order_settled(shop: Shop, payload: dict):
+    """Settle an order webhook's payload as the orders handler does (codes and referral
+    included), without the inbox: for tests that drive crediting directly."""
+    from loyalty.earning.orders import order_facts
+    from loyalty.earning.referrals import order_referral_facts
+    from loyalty.services.orders import order_settle
+
+    return order_settle(
+        shop=shop,
+        facts=order_facts(payload),
+        discount_codes=[c["code"] for c in payload["discount_codes"]],
+        referral=order_referral_facts(payload),
+    )

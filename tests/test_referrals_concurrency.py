@@ -5,28 +5,18 @@ from decimal import Decimal
 
 import pytest
 
-from loyalty.earning.orders import order_facts, refund_facts
-from loyalty.earning.referrals import order_referral_facts
+from loyalty.earning.orders import refund_facts
 from loyalty.models import LedgerEntry, Member, Reason, Referral
 from loyalty.selectors import ledger_drift
-from loyalty.services.orders import order_settle, refund_record
+from loyalty.services.orders import refund_record
 from loyalty.services.referrals import referral_code_ensure, referral_visit
 from tests import factories
 from tests.conftest import needs_postgres
-from tests.factories import order_payload, refund_payload
+from tests.factories import order_payload, order_settled, refund_payload
 from tests.test_concurrency import in_threads
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_postgres]
 NOVEMBER = "2026-11-20T12:00:00Z"
-
-
-def deliver(shop, payload):
-    return order_settle(
-        shop=shop,
-        facts=order_facts(payload),
-        discount_codes=[c["code"] for c in payload["discount_codes"]],
-        referral=order_referral_facts(payload),
-    )
 
 
 def test_ten_friends_ordering_at_once_reward_exactly_the_monthly_cap():
@@ -50,7 +40,7 @@ def test_ten_friends_ordering_at_once_reward_exactly_the_monthly_cap():
             )
         )
     # Each order delivered twice (orders/create and orders/paid), all at once.
-    in_threads([lambda p=p: deliver(shop, p) for p in payloads * 2])
+    in_threads([lambda p=p: order_settled(shop, p) for p in payloads * 2])
 
     states = sorted(Referral.objects.filter(shop=shop).values_list("state", "refusal_reason"))
     assert states == [("refused", "monthly_cap")] * 7 + [("rewarded", "")] * 3
@@ -72,7 +62,7 @@ def test_friends_refunds_and_the_advocates_own_orders_at_once_never_deadlock():
     code = referral_code_ensure(member=advocate)
     for n in range(8):
         referral = referral_visit(shop=shop, code=code, ip=f"192.0.2.{n}")
-        deliver(shop, order_payload(8000 + n, 4000 + n, discount_codes=[referral.code]))
+        order_settled(shop, order_payload(8000 + n, 4000 + n, discount_codes=[referral.code]))
     # Every friend's order refunded in full while the advocate places orders of their own:
     # each job locks both members, the other's only one.
     jobs = [
@@ -82,7 +72,7 @@ def test_friends_refunds_and_the_advocates_own_orders_at_once_never_deadlock():
         )
         for n in range(8)
     ]
-    jobs += [lambda n=n: deliver(shop, order_payload(7000 + n, 1001)) for n in range(8)]
+    jobs += [lambda n=n: order_settled(shop, order_payload(7000 + n, 1001)) for n in range(8)]
     in_threads(jobs)
 
     assert set(Referral.objects.filter(shop=shop).values_list("state", flat=True)) == {"reversed"}

@@ -9,19 +9,16 @@ import pytest
 from django.utils import timezone
 
 from loyalty.daily import daily_jobs_run
-from loyalty.earning.orders import order_facts
-from loyalty.earning.referrals import order_referral_facts
 from loyalty.models import LedgerEntry, Member, Reason, Tier, TierTally
 from loyalty.selectors import tier_progress
 from loyalty.services.integrations import integration_secret_for
-from loyalty.services.orders import order_settle
 from loyalty.services.programs import program_for
 from loyalty.services.redemptions import reward_redeem
 from loyalty.services.referrals import referral_code_ensure, referral_visit
 from loyalty.services.rewards import reward_create
 from standin.reviews import generic_review, review_request
 from tests import factories
-from tests.factories import order_payload
+from tests.factories import order_payload, order_settled
 
 pytestmark = pytest.mark.django_db
 SCARF = 7001
@@ -35,15 +32,6 @@ def clock(monkeypatch):
         return moment
 
     return set_time
-
-
-def deliver(shop, payload):
-    return order_settle(
-        shop=shop,
-        facts=order_facts(payload),
-        discount_codes=[c["code"] for c in payload["discount_codes"]],
-        referral=order_referral_facts(payload),
-    )
 
 
 def review(client, shop, review_id):
@@ -79,7 +67,7 @@ def test_a_tier_members_bonuses_are_not_multiplied_restart_expiry_and_count_noth
     )
     Tier.objects.create(shop=shop, name="Gold", threshold=100, multiplier="3", entry_points=11)
     clock("2026-03-01T12:00:00+00:00")
-    deliver(shop, order_payload(5001, 1001, "100.00", product_id=SCARF))
+    order_settled(shop, order_payload(5001, 1001, "100.00", product_id=SCARF))
     ada = Member.objects.get(shop=shop, customer_id=1001)
     assert ada.tier.name == "Gold"
     Member.objects.filter(pk=ada.pk).update(birthday_month=3, birthday_day=10)
@@ -90,7 +78,7 @@ def test_a_tier_members_bonuses_are_not_multiplied_restart_expiry_and_count_noth
     assert Member.objects.get(pk=ada.pk).last_activity_at == timezone.now()
     clock("2026-03-08T12:00:00+00:00")
     referral = referral_visit(shop=shop, code=referral_code_ensure(member=ada), ip="192.0.2.7")
-    deliver(shop, order_payload(6001, 2002, "30.00", discount_codes=[referral.code]))
+    order_settled(shop, order_payload(6001, 2002, "30.00", discount_codes=[referral.code]))
     assert Member.objects.get(pk=ada.pk).last_activity_at == timezone.now()
     clock("2026-03-10T12:00:00+00:00")
     daily_jobs_run(day=datetime(2026, 3, 10).date(), shop_domain=shop.domain)
@@ -104,7 +92,7 @@ def test_a_tier_members_bonuses_are_not_multiplied_restart_expiry_and_count_noth
     program = program_for(shop=shop)
     assert tier_progress(member=ada, program=program, day=datetime(2026, 3, 10).date()) == 100
     # The next order earns at Gold's rate: 3 × 20.
-    deliver(shop, order_payload(5002, 1001, "20.00"))
+    order_settled(shop, order_payload(5002, 1001, "20.00"))
     assert points_of(ada, Reason.ORDER_EARNED) == [100, 60]
 
     # A redemption and then expiry take points, never the tier measure.

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from loyalty.daily import daily_jobs_run
 from loyalty.earning.orders import order_facts, refund_facts
-from loyalty.earning.referrals import order_referral_facts
 from loyalty.models import LedgerEntry, Member, Program, Reason, Referral, Tier, TierTally
 from loyalty.selectors import ledger_drift
 from loyalty.services import tiers
@@ -23,7 +22,7 @@ from loyalty.services.rewards import reward_create
 from loyalty.stats.counters import shop_day
 from tests import factories
 from tests.conftest import needs_postgres
-from tests.factories import order_payload, refund_payload
+from tests.factories import order_payload, order_settled, refund_payload
 from tests.test_concurrency import in_threads
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_postgres]
@@ -53,15 +52,6 @@ def test_refunds_orders_and_daily_jobs_of_one_member_at_once_all_finish():
     assert member.last_activity_at > timezone.now() - timedelta(minutes=5)
 
 
-def deliver(shop, payload):
-    return order_settle(
-        shop=shop,
-        facts=order_facts(payload),
-        discount_codes=[c["code"] for c in payload["discount_codes"]],
-        referral=order_referral_facts(payload),
-    )
-
-
 def test_friends_and_their_advocate_refunds_a_redemption_and_the_daily_jobs_at_once():
     shop = factories.shop(
         referral_advocate_points=50,
@@ -84,8 +74,10 @@ def test_friends_and_their_advocate_refunds_a_redemption_and_the_daily_jobs_at_o
     five_off = reward_create(shop=shop, kind="amount_off", points_cost=60, value=Decimal("5.00"))
     # The friends' orders (two deliveries each), the advocate's own orders crossing Silver,
     # a refund of the advocate's first order, a redemption and the day's jobs, all at once.
-    jobs = [lambda p=p: deliver(shop, p) for p in friends * 2]
-    jobs += [lambda n=n: deliver(shop, order_payload(7000 + n, 1001, "20.00")) for n in range(4)]
+    jobs = [lambda p=p: order_settled(shop, p) for p in friends * 2]
+    jobs += [
+        lambda n=n: order_settled(shop, order_payload(7000 + n, 1001, "20.00")) for n in range(4)
+    ]
     jobs += [
         lambda: refund_record(
             shop=shop, facts=refund_facts(refund_payload(1, 901, lines=(("10.00", "0.00"),)))
@@ -130,7 +122,7 @@ def test_friends_of_two_advocates_ordering_at_once_never_deadlock_on_the_daily_f
             payloads.append(order_payload(friend, friend, discount_codes=[referral.code]))
     # Each friend's transaction counts the friend's entry and then the advocate's: the daily
     # figures' slot rows of members of both advocates, in either order.
-    in_threads([lambda p=p: deliver(shop, p) for p in payloads], workers=16)
+    in_threads([lambda p=p: order_settled(shop, p) for p in payloads], workers=16)
 
     assert set(Referral.objects.filter(shop=shop).values_list("state", flat=True)) == {"rewarded"}
     for advocate_id in (1001, 1002):
