@@ -1,4 +1,4 @@
-"""What every admin API endpoint that takes a JSON body reads it with."""
+"""What every endpoint that takes a JSON object (the admin API, the app proxy) reads it with."""
 
 import json
 from typing import Any

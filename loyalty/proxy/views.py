@@ -1,6 +1,5 @@
 """The storefront's API, reached through Shopify's app proxy (/apps/loyalty/… on the shop)."""
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from urllib.parse import quote
@@ -10,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.views.decorators.http import require_GET, require_POST
 
 from loyalty import selectors, tasks
+from loyalty.admin.json_bodies import json_object
 from loyalty.models import Member, RedemptionStatus, RewardKind, Shop, is_shop_domain
 from loyalty.services.birthdays import BirthdayInvalid, BirthdayLocked, birthday_set
 from loyalty.services.redemptions import (
@@ -140,12 +140,8 @@ def birthday(request: HttpRequest) -> HttpResponse:
     if request.content_type != "application/json":
         # As for redemptions: another site's form could otherwise post here unasked.
         return _error(415, 'Send {"month", "day"} as application/json.', "bad_content_type")
-    try:
-        document = json.loads(request.body)
-    # UnicodeDecodeError is a ValueError; RecursionError: nested deeper than the parser goes.
-    except (ValueError, RecursionError):
-        document = None
-    if not isinstance(document, dict):
+    document = json_object(request.body)
+    if document is None:
         return _error(400, 'Send {"month": <1-12>, "day": <1-31>} as JSON.', "bad_request")
     try:
         member = birthday_set(
@@ -187,12 +183,8 @@ def _visitor_ip(request: HttpRequest) -> str:
 
 def _redemption_request(body: bytes) -> tuple[int, int | None, str]:
     """The reward id and the chosen points from the body, or a message saying what's wrong."""
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        # UnicodeDecodeError is a ValueError; RecursionError: nested deeper than the parser goes.
-        document = None
-    if not isinstance(document, dict):
+    document = json_object(body)
+    if document is None:
         return 0, None, 'Send {"reward_id": <id>} as JSON.'
     reward_id, points = document.get("reward_id"), document.get("points")
     if not _whole(reward_id) or not 0 < reward_id <= _LARGEST_ID:
