@@ -191,3 +191,17 @@ def test_bobs_reviews_never_reward_alices_members_or_use_her_orders(client, alic
 
 def test_intake_only_takes_posts(client, alice):
     assert client.get("/integrations/reviews/generic").status_code == 405
+
+
+def test_json_nested_too_deep_is_refused_not_a_500(client, alice):
+    deep = "[" * 100_000
+    integration_secret_for(shop=alice)
+    generic_answer = client.post(
+        "/integrations/reviews/generic", data=deep, content_type="application/json"
+    )
+    judgeme_answer = client.post(
+        f"/integrations/reviews/judgeme?shop={ALICE}", data=deep, content_type="application/json"
+    )
+    # The generic body names no shop it could be for; Judge.me's is unsigned.
+    assert (generic_answer.status_code, judgeme_answer.status_code) == (404, 401)
+    assert not ReviewDelivery.objects.exists()

@@ -32,7 +32,8 @@ def review_intake(request: HttpRequest, source: str) -> JsonResponse:
     body = request.body
     try:
         payload = json.loads(body)
-    except ValueError:
+    # UnicodeDecodeError is a ValueError; RecursionError: nested deeper than the parser goes.
+    except (ValueError, RecursionError):
         payload = None
     domain = adapter.shop_domain(query=request.GET, payload=payload)
     shop = (
