@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from loyalty import tasks
 from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
+from loyalty.admin.json_bodies import field_errors
 from loyalty.admin.openapi import RequestBody, Response, api_operation, errors
 from loyalty.models import MemberImport
 from loyalty.services.imports import LARGEST_FILE_BYTES, ImportFileError, member_import_create
@@ -57,11 +58,11 @@ def member_imports(request: HttpRequest) -> JsonResponse:
     """
     csv_bytes = _uploaded_csv(request)
     if csv_bytes is None:
-        return _errors({"file": [SEND_A_FILE]})
+        return field_errors({"file": [SEND_A_FILE]})
     try:
         member_import = member_import_create(shop=request.shop, csv_bytes=csv_bytes)
     except ImportFileError as exc:
-        return _errors({"file": [str(exc)]})
+        return field_errors({"file": [str(exc)]})
     # After commit: a worker must find the row it is sent.
     transaction.on_commit(partial(tasks.member_import_enqueue, member_import.pk))
     return JsonResponse({"id": member_import.pk}, status=202)
@@ -112,7 +113,3 @@ def _uploaded_csv(request: HttpRequest) -> bytes | None:
     if request.content_type in ("text/csv", "text/plain"):
         return request.read(LARGEST_FILE_BYTES + 1)
     return None
-
-
-def _errors(errors: dict[str, list[str]]) -> JsonResponse:
-    return JsonResponse({"errors": errors}, status=400)

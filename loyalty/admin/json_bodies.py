@@ -1,7 +1,10 @@
-"""What every endpoint that takes a JSON object (the admin API, the app proxy) reads it with."""
+"""What every endpoint that takes a JSON object (the admin API, the app proxy) reads it with,
+and the admin API's answer to fields at fault."""
 
 import json
 from typing import Any
+
+from django.http import JsonResponse
 
 
 def json_object(body: bytes, **options: Any) -> dict | None:
@@ -17,3 +20,8 @@ def json_object(body: bytes, **options: Any) -> dict | None:
     except (ValueError, RecursionError, ArithmeticError):
         return None
     return document if isinstance(document, dict) else None
+
+
+def field_errors(errors: dict[str, list[str]]) -> JsonResponse:
+    """The 400 every admin API write answers invalid input with: the messages by field."""
+    return JsonResponse({"errors": errors}, status=400)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from loyalty import selectors
 from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
-from loyalty.admin.json_bodies import json_object
+from loyalty.admin.json_bodies import field_errors, json_object
 from loyalty.admin.openapi import Response, api_operation, errors, header, json_request, query
 from loyalty.admin.text_fields import unstorable_character
 from loyalty.models import LedgerEntry, Member
@@ -46,13 +46,15 @@ def members(request: HttpRequest) -> JsonResponse:
     """`?q=` searches by email, name or customer id; `?cursor=` continues a listing."""
     q = request.GET.get("q", "")
     if problem := unstorable_character(q):
-        return _errors({"q": [problem]})
+        return field_errors({"q": [problem]})
     cursor = request.GET.get("cursor", "")
     after_id = None
     if cursor:
         after_id = member_cursor_position(cursor)
         if after_id is None:
-            return _errors({"cursor": ["This cursor is not one this API gave out; start over."]})
+            return field_errors(
+                {"cursor": ["This cursor is not one this API gave out; start over."]}
+            )
     page, more = selectors.members_search(shop=request.shop, q=q, after_id=after_id)
     return JsonResponse(
         {
@@ -139,15 +141,15 @@ def member_adjustments(request: HttpRequest, customer_id: int) -> JsonResponse:
         return _not_found(customer_id)
     key = request.headers.get("Idempotency-Key", "").strip() or str(uuid.uuid4())
     if len(key) > LONGEST_IDEMPOTENCY_KEY:
-        return _errors(
+        return field_errors(
             {"Idempotency-Key": [f"Use a key of at most {LONGEST_IDEMPOTENCY_KEY} characters."]}
         )
     body = json_object(request.body)
     if body is None:
-        return _errors({"body": ["Send a JSON object with points and reason."]})
+        return field_errors({"body": ["Send a JSON object with points and reason."]})
     errors = _adjustment_errors(body)
     if errors:
-        return _errors(errors)
+        return field_errors(errors)
     try:
         entry = member_adjust(
             member=found,
@@ -158,7 +160,7 @@ def member_adjustments(request: HttpRequest, customer_id: int) -> JsonResponse:
             key=f"{found.customer_id}:{key}",
         )
     except BalanceOutOfRange as exc:
-        return _errors({"points": [str(exc)]})
+        return field_errors({"points": [str(exc)]})
     found.refresh_from_db(fields=["balance", "pending"])
     return JsonResponse(
         {"entry": _entry(entry), "balance": found.balance, "pending": found.pending}, status=201
@@ -232,10 +234,6 @@ def member_cursor_position(cursor: str) -> int | None:
         return None
     position = int(digits)
     return position if position < 2**63 else None
-
-
-def _errors(errors: dict[str, list[str]]) -> JsonResponse:
-    return JsonResponse({"errors": errors}, status=400)
 
 
 def _not_found(customer_id: int) -> JsonResponse:

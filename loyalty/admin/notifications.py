@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
-from loyalty.admin.json_bodies import json_object
+from loyalty.admin.json_bodies import field_errors, json_object
 from loyalty.admin.openapi import Response, api_operation, errors, json_request
 from loyalty.admin.text_fields import unstorable_character
 from loyalty.models import NotificationKind
@@ -65,14 +65,14 @@ def notification(request: HttpRequest, kind: str) -> JsonResponse:
         )
     body = json_object(request.body)
     if body is None:
-        return _errors({"body": ["Send a JSON object with subject, body and enabled."]})
+        return field_errors({"body": ["Send a JSON object with subject, body and enabled."]})
     fields, problems = _fields(body)
     if problems:
-        return _errors(problems)
+        return field_errors(problems)
     try:
         text = notification_template_set(shop=request.shop, kind=kind, **fields)
     except NotificationTemplateInvalid as exc:
-        return _errors(exc.errors)
+        return field_errors(exc.errors)
     return JsonResponse(_document(text))
 
 
@@ -101,7 +101,3 @@ def _fields(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]
 
 def _document(text: NotificationText) -> dict[str, Any]:
     return {"kind": text.kind, "subject": text.subject, "body": text.body, "enabled": text.enabled}
-
-
-def _errors(problems: dict[str, list[str]]) -> JsonResponse:
-    return JsonResponse({"errors": problems}, status=400)

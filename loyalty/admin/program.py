@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
-from loyalty.admin.json_bodies import json_object
+from loyalty.admin.json_bodies import field_errors, json_object
 from loyalty.admin.openapi import Response, api_operation, errors, json_request
 from loyalty.admin.program_fields import plain_decimal, program_changes
 from loyalty.earning.orders import MAX_AMOUNT
@@ -56,14 +56,14 @@ def program(request: HttpRequest) -> JsonResponse:
         return JsonResponse(program_document(request.shop, program_for(shop=request.shop)))
     body = _json_object(request.body)
     if body is None:
-        return _errors({"body": ["Send a JSON object of the program settings to change."]})
+        return field_errors({"body": ["Send a JSON object of the program settings to change."]})
     changes, errors = program_changes(body)
     if errors:
-        return _errors(errors)
+        return field_errors(errors)
     try:
         saved = program_update(shop=request.shop, changes=changes)
     except ProgramInvalid as exc:
-        return _errors(exc.errors)
+        return field_errors(exc.errors)
     return JsonResponse(program_document(request.shop, saved))
 
 
@@ -91,7 +91,9 @@ def preview(request: HttpRequest) -> JsonResponse:
     changes applied; saves nothing."""
     body = _json_object(request.body)
     if body is None:
-        return _errors({"body": ['Send a JSON object such as {"order": {"subtotal": "100.00"}}.']})
+        return field_errors(
+            {"body": ['Send a JSON object such as {"order": {"subtotal": "100.00"}}.']}
+        )
     errors: dict[str, list[str]] = {}
     for key in body:
         if key not in PREVIEW_FIELDS:
@@ -106,11 +108,11 @@ def preview(request: HttpRequest) -> JsonResponse:
     order, order_errors = _example_order(body.get("order"))
     errors.update(order_errors)
     if errors:
-        return _errors(errors)
+        return field_errors(errors)
     try:
         earned = program_preview(shop=request.shop, changes=changes, **order)
     except ProgramInvalid as exc:
-        return _errors({f"program.{key}": messages for key, messages in exc.errors.items()})
+        return field_errors({f"program.{key}": messages for key, messages in exc.errors.items()})
     return JsonResponse(
         {
             "points": earned.points,
@@ -197,7 +199,3 @@ def _friend_reward(reward: FriendReward | None) -> dict | None:
         ),
         "expires_after_days": reward.expires_after_days,
     }
-
-
-def _errors(errors: dict[str, list[str]]) -> JsonResponse:
-    return JsonResponse({"errors": errors}, status=400)

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 from loyalty import selectors
 from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view, embedded_document_view
+from loyalty.admin.json_bodies import field_errors
 from loyalty.admin.members import member_cursor, member_cursor_position
 from loyalty.admin.openapi import Response, api_operation, errors, query
 from loyalty.admin.pages import admin_page, page_url
@@ -35,13 +36,15 @@ def referrals(request: HttpRequest) -> JsonResponse:
     state = request.GET.get("state", "")
     if state and state not in ReferralState.values:
         known = ", ".join(ReferralState.values)
-        return _errors({"state": [f"Choose one of {known}, or leave it out."]})
+        return field_errors({"state": [f"Choose one of {known}, or leave it out."]})
     cursor = request.GET.get("cursor", "")
     before_id = None
     if cursor:
         before_id = member_cursor_position(cursor)
         if before_id is None:
-            return _errors({"cursor": ["This cursor is not one this API gave out; start over."]})
+            return field_errors(
+                {"cursor": ["This cursor is not one this API gave out; start over."]}
+            )
     page, more = selectors.referrals_list(shop=request.shop, state=state, before_id=before_id)
     return JsonResponse(
         {
@@ -82,10 +85,6 @@ def _id_text(value: int | None) -> str | None:
 
 def _moment(value) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _errors(errors: dict[str, list[str]]) -> JsonResponse:
-    return JsonResponse({"errors": errors}, status=400)
 
 
 # Each state's filter link on the Referrals page, in the order a referral moves.

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
-from loyalty.admin.json_bodies import json_object
+from loyalty.admin.json_bodies import field_errors, json_object
 from loyalty.admin.openapi import Response, api_operation, errors, json_request
 from loyalty.admin.reward_fields import PARSERS
 from loyalty.models import Reward, RewardKind
@@ -55,11 +55,11 @@ def rewards(request: HttpRequest) -> JsonResponse:
         )
     fields, errors = _fields(request.body)
     if errors:
-        return _errors(errors)
+        return field_errors(errors)
     try:
         created = reward_create(shop=request.shop, **fields)
     except RewardInvalid as exc:
-        return _errors(exc.errors)
+        return field_errors(exc.errors)
     return JsonResponse(reward_document(created, currency), status=201)
 
 
@@ -102,12 +102,12 @@ def reward(request: HttpRequest, reward_id: int) -> HttpResponse:
             return HttpResponse(status=204)
         fields, errors = _fields(request.body)
         if errors:
-            return _errors(errors)
+            return field_errors(errors)
         changed = reward_update(reward=found, **fields)
     except RewardGone:
         return _not_found(reward_id)
     except RewardInvalid as exc:
-        return _errors(exc.errors)
+        return field_errors(exc.errors)
     return JsonResponse(reward_document(changed, request.shop.currency))
 
 
@@ -164,10 +164,6 @@ def reward_document(reward: Reward, currency: str) -> dict:
         "maximum_points": reward.maximum_points,
         "minimum_tier": reward.minimum_tier.name if reward.minimum_tier_id else None,
     }
-
-
-def _errors(errors: dict[str, list[str]]) -> JsonResponse:
-    return JsonResponse({"errors": errors}, status=400)
 
 
 def _not_found(reward_id: int) -> JsonResponse:

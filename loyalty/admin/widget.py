@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from loyalty.admin import api_schemas as schemas
 from loyalty.admin.auth import embedded_api_view
-from loyalty.admin.json_bodies import json_object
+from loyalty.admin.json_bodies import field_errors, json_object
 from loyalty.admin.openapi import Response, api_operation, errors, json_request
 from loyalty.admin.text_fields import unstorable_character
 from loyalty.models import LauncherPosition, WidgetSettings
@@ -55,14 +55,14 @@ def widget(request: HttpRequest) -> JsonResponse:
         return JsonResponse(widget_document(widget_settings_for(shop=request.shop)))
     body = json_object(request.body)
     if body is None:
-        return _errors({"body": ["Send a JSON object of the widget settings to change."]})
+        return field_errors({"body": ["Send a JSON object of the widget settings to change."]})
     changes, errors = _changes(body)
     if errors:
-        return _errors(errors)
+        return field_errors(errors)
     try:
         settings = widget_settings_update(shop=request.shop, changes=changes)
     except WidgetSettingsInvalid as exc:
-        return _errors(exc.errors)
+        return field_errors(exc.errors)
     return JsonResponse(widget_document(settings))
 
 
@@ -157,7 +157,3 @@ def widget_document(settings: WidgetSettings) -> dict:
         "launcher_position": settings.launcher_position,
         "texts": {"en": {name: getattr(settings, name) for name in WIDGET_TEXTS}},
     }
-
-
-def _errors(errors: dict[str, list[str]]) -> JsonResponse:
-    return JsonResponse({"errors": errors}, status=400)
