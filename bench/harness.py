@@ -30,9 +30,11 @@ if str(ROOT) not in sys.path:
 
 BIN = Path(sys.executable).parent
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-BENCH_DB = "perennial_bench"
+# Overridable so that two benchmarks can be developed side by side (their figures are
+# only worth publishing from runs that had the machine to themselves).
+BENCH_DB = os.environ.get("PERENNIAL_BENCH_DB", "perennial_bench")
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
-BENCH_REDIS_DB = 5
+BENCH_REDIS_DB = int(os.environ.get("PERENNIAL_BENCH_REDIS_DB", "5"))
 REDIS_URL = f"redis://127.0.0.1:6379/{BENCH_REDIS_DB}"
 # Deliveries in the benchmarks are signed with this, and the app is started with it.
 APP_SECRET = "perennial-bench-secret-0123456789abcdef"
