@@ -77,6 +77,11 @@ urlpatterns = [
         admin_integrations.rotate_secret,
         name="admin-integrations-rotate-secret",
     ),
+    path(
+        "api/admin/integrations/judgeme-key",
+        admin_integrations.judgeme_key,
+        name="admin-integrations-judgeme-key",
+    ),
     path("api/admin/widget", admin_widget.widget, name="admin-widget"),
     path(
         "api/admin/notifications",

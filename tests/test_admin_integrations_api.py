@@ -1,6 +1,7 @@
 """The embedded admin's integrations API: the secret review apps sign with, and rotating it."""
 
 import base64
+import json
 
 import pytest
 
@@ -51,6 +52,7 @@ def test_the_first_read_makes_a_secret_and_lists_the_review_sources(client, shop
         },
         {"name": "generic", "url": "https://perennial.example.com/integrations/reviews/generic"},
     ]
+    assert document["judgeme_key_ending"] is None
     assert read(client)["secret"] == secret
 
 
@@ -122,3 +124,68 @@ def test_two_first_reads_at_once_agree_on_one_secret(shops):
     found = integration_secret_for(shop=second)
 
     assert made == found == decrypt_token(stored_secret())
+
+
+def put_judgeme_key(client, body, shop=ALICE):
+    return client.put(
+        "/api/admin/integrations/judgeme-key",
+        data=body if isinstance(body, bytes | str) else json.dumps(body),
+        content_type="application/json",
+        headers=as_merchant(shop),
+    )
+
+
+def test_the_judgeme_key_is_kept_encrypted_and_shown_only_by_its_end(client, shops):
+    response = put_judgeme_key(client, {"key": "  jm-private-token-1234  "})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["judgeme_key_ending"] == "1234"
+    stored = Shop.objects.get(domain=ALICE).judgeme_key_encrypted
+    assert "jm-private" not in stored
+    assert decrypt_token(stored) == "jm-private-token-1234"
+    assert "jm-private-token" not in json.dumps(read(client))
+    assert read(client, BOB)["judgeme_key_ending"] is None
+
+
+def test_an_empty_judgeme_key_forgets_it(client, shops):
+    put_judgeme_key(client, {"key": "jm-private-token-1234"})
+
+    response = put_judgeme_key(client, {"key": ""})
+
+    assert response.json()["judgeme_key_ending"] is None
+    assert Shop.objects.get(domain=ALICE).judgeme_key_encrypted == ""
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "key"),
+        ({"key": 1234}, "key"),
+        ({"key": "x" * 201}, "key"),
+        ({"key": "a\x00b"}, "key"),
+        ({"key": "abcd", "secret": "x"}, "secret"),
+        (b"[1]", "body"),
+        (b"{", "body"),
+    ],
+)
+def test_a_bad_judgeme_key_is_400_and_changes_nothing(client, shops, body, field):
+    put_judgeme_key(client, {"key": "jm-private-token-1234"})
+
+    response = put_judgeme_key(client, body)
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
+    assert read(client)["judgeme_key_ending"] == "1234"
+
+
+def test_the_judgeme_key_needs_a_session_token_and_a_put(client, shops):
+    unsigned = client.put(
+        "/api/admin/integrations/judgeme-key",
+        data='{"key": "abcd"}',
+        content_type="application/json",
+    )
+    assert unsigned.status_code == 401
+    assert (
+        client.get("/api/admin/integrations/judgeme-key", headers=as_merchant()).status_code == 405
+    )
+    assert Shop.objects.get(domain=ALICE).judgeme_key_encrypted == ""

@@ -420,6 +420,8 @@ EXAMPLES = [
     ("GET", "/api/admin/privacy-requests", 200, {}, {}),
     ("GET", "/api/admin/integrations", 200, {}, {}),
     ("POST", "/api/admin/integrations/rotate-secret", 200, {}, {}),
+    ("PUT", "/api/admin/integrations/judgeme-key", 200, {"json": {"key": "jm-token-1234"}}, {}),
+    ("PUT", "/api/admin/integrations/judgeme-key", 400, {"json": {"key": 1234}}, {}),
     ("GET", "/api/admin/widget", 200, {}, {}),
     ("GET", "/api/admin/notifications", 200, {}, {}),
     (

@@ -6,7 +6,11 @@ from django.utils import timezone
 
 from loyalty.earning.orders import order_facts
 from loyalty.models import LedgerEntry, Member, Reason, ReviewDelivery, Shop
-from loyalty.services.integrations import integration_secret_for, integration_secret_rotate
+from loyalty.services.integrations import (
+    integration_secret_for,
+    integration_secret_rotate,
+    judgeme_key_set,
+)
 from loyalty.services.orders import order_settle
 from standin.reviews import generic_review, judgeme_review, review_request
 from tests import factories
@@ -205,3 +209,57 @@ def test_json_nested_too_deep_is_refused_not_a_500(client, alice):
     # The generic body names no shop it could be for; Judge.me's is unsigned.
     assert (generic_answer.status_code, judgeme_answer.status_code) == (404, 401)
     assert not ReviewDelivery.objects.exists()
+
+
+def test_judgeme_signed_with_the_kept_judgeme_key_is_accepted(client, alice):
+    # Judge.me signs with the merchant's private API token, which Perennial cannot choose.
+    judgeme_key_set(shop=alice, key="jm-private-token-1234")
+    review = judgeme_review(review_id=9, product_id=7001, email="c1001@example.com")
+
+    signed = review_request(
+        source="judgeme", review=review, secret="jm-private-token-1234", shop=ALICE
+    )
+    response = post(client, signed)
+
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["points"]) == ("rewarded", 50)
+
+
+def test_the_judgeme_key_signs_only_judgeme_and_only_for_its_shop(client, alice, bob):
+    judgeme_key_set(shop=alice, key="jm-private-token-1234")
+    judgeme_key_set(shop=bob, key="jm-bob-token-5678")
+    review = judgeme_review(review_id=9, product_id=7001, email="c1001@example.com")
+
+    as_generic = review_request(source="generic", review=generic(), secret="jm-private-token-1234")
+    with_bobs_key = review_request(
+        source="judgeme", review=review, secret="jm-bob-token-5678", shop=ALICE
+    )
+
+    assert post(client, as_generic).status_code == 401
+    assert post(client, with_bobs_key).status_code == 401
+    assert not ReviewDelivery.objects.exists()
+
+
+def test_with_a_judgeme_key_kept_the_integration_secret_still_signs_judgeme(client, alice):
+    # A merchant relaying Judge.me's reviews through a tool of their own keeps working.
+    secret = integration_secret_for(shop=alice)
+    judgeme_key_set(shop=alice, key="jm-private-token-1234")
+    review = judgeme_review(review_id=9, product_id=7001, email="c1001@example.com")
+
+    response = post(
+        client, review_request(source="judgeme", review=review, secret=secret, shop=ALICE)
+    )
+
+    assert response.json()["points"] == 50
+
+
+def test_a_forgotten_judgeme_key_signs_nothing(client, alice):
+    judgeme_key_set(shop=alice, key="jm-private-token-1234")
+    judgeme_key_set(shop=alice, key="")
+    review = judgeme_review(review_id=9, product_id=7001, email="c1001@example.com")
+
+    signed = review_request(
+        source="judgeme", review=review, secret="jm-private-token-1234", shop=ALICE
+    )
+
+    assert post(client, signed).status_code == 401

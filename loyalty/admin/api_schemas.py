@@ -22,7 +22,7 @@ from loyalty.models.program import FRIEND_REWARD_KINDS
 from loyalty.models.reward import VALUELESS_KINDS
 from loyalty.models.widget import COLORS, WIDGET_TEXTS
 from loyalty.selectors import MEMBERS_PAGE_SIZE, REFERRALS_PAGE_SIZE
-from loyalty.services.integrations import REVIEW_SOURCES
+from loyalty.services.integrations import LONGEST_JUDGEME_KEY, REVIEW_SOURCES
 from loyalty.stats.counters import ANSWERED_COUNTS as STATS_COUNTS
 from loyalty.stats.counters import MONEY_FIGURES as STATS_MONEY
 
@@ -597,6 +597,10 @@ INTEGRATIONS = _object(
             "minLength": 1,
             "description": "What review apps sign their deliveries with (base64 HMAC-SHA256).",
         },
+        "judgeme_key_ending": {
+            "type": ["string", "null"],
+            "description": "The last four characters of the kept Judge.me key; null: none kept.",
+        },
         "sources": {
             "type": "array",
             "items": _object(
@@ -608,6 +612,8 @@ INTEGRATIONS = _object(
         },
     }
 )
+
+JUDGEME_KEY_CHANGE = _object({"key": {"type": "string", "maxLength": LONGEST_JUDGEME_KEY}})
 
 _NOTIFICATION_KIND = {"enum": list(NotificationKind.values)}
 NOTIFICATION_TEMPLATE = _object(

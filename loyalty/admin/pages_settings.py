@@ -15,7 +15,12 @@ from loyalty.admin.pages import admin_page
 from loyalty.models import LauncherPosition
 from loyalty.models.widget import WIDGET_TEXTS
 from loyalty.selectors import privacy_requests_recent
-from loyalty.services.integrations import REVIEW_SOURCES, review_source_url
+from loyalty.services.integrations import (
+    LONGEST_JUDGEME_KEY,
+    REVIEW_SOURCES,
+    judgeme_key_ending,
+    review_source_url,
+)
 from loyalty.services.widget import widget_settings_for
 
 # What a merchant calls each of the widget's texts, in the order the form shows them.
@@ -58,6 +63,8 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "texts": texts,
             "launcher_positions": LauncherPosition.choices,
             "integration_sources": sources,
+            "judgeme_key_ending": judgeme_key_ending(shop=shop),
+            "judgeme_key_longest": LONGEST_JUDGEME_KEY,
             "privacy_requests": privacy_requests_recent(shop=shop),
         },
     )

@@ -27,6 +27,9 @@ class Shop(models.Model):
     # Signs review deliveries from review apps (loyalty.services.integrations); Fernet-
     # encrypted like the tokens, empty until first needed.
     integration_secret_encrypted = models.TextField(blank=True, default="")
+    # The key Judge.me signs this shop's review webhooks with: the merchant's Judge.me
+    # private API token (or an OAuth app's secret), which Perennial cannot choose.
+    judgeme_key_encrypted = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

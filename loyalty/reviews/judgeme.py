@@ -6,9 +6,10 @@ from Judge.me", and integrations that verify its webhooks): each request carries
 of whatever registered the webhook (an OAuth app's secret, or the shop's private API
 token). The body holds a `review` object with `id`, `rating`, `reviewer.email`,
 `product_external_id` (the Shopify product id) and `pictures`. Judge.me's full webhook
-reference could not be read here, so two things are this app's choices, documented in
-docs/reviews.md: the key is the shop's integration secret (register the webhook with it),
-and the shop is named by `?shop=<domain>` on the URL, since the body does not name it.
+reference could not be read here. The key is the one the merchant keeps in the admin (their
+private API token) or the shop's integration secret (loyalty.services.integrations
+.review_signing_keys), and the shop is named by `?shop=<domain>` on the URL, since the body
+does not name it (docs/reviews.md).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from loyalty.models import Shop, is_shop_domain
-from loyalty.services.integrations import integration_secret_for
+from loyalty.services.integrations import review_signing_keys
 
 from .services import review_delivery_process, review_delivery_store
 from .sources import ADAPTERS
@@ -43,13 +43,15 @@ def review_intake(request: HttpRequest, source: str) -> JsonResponse:
     )
     if shop is None:
         return _error(404, "No shop with the app installed has that domain.")
-    # A shop that never showed its secret has none, and nothing can be signed with it.
-    if not shop.integration_secret_encrypted or not adapter.signature_valid(
-        body, request.headers.get(adapter.SIGNATURE_HEADER, ""), integration_secret_for(shop=shop)
+    header = request.headers.get(adapter.SIGNATURE_HEADER, "")
+    if not any(
+        adapter.signature_valid(body, header, key)
+        for key in review_signing_keys(shop=shop, source=source)
     ):
+        keys = "the Judge.me key kept in the admin or " if source == "judgeme" else ""
         return _error(
             401,
-            f"Invalid signature: sign the body with the shop's integration "
+            f"Invalid signature: sign the body with {keys}the shop's integration "
             f"secret in {adapter.SIGNATURE_HEADER}.",
         )
     if payload is None:

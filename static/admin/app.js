@@ -92,6 +92,7 @@
       if (onlyChanged && field.type !== "hidden" && !isChanged(field)) return;
       if (field.type !== "checkbox" && field.value.trim() === "") {
         if (field.dataset.empty === "null") body[field.name] = null;
+        if (field.dataset.empty === "string") body[field.name] = "";
         return;
       }
       body[field.name] = fieldValue(field);

@@ -21,7 +21,7 @@ from loyalty.models import (
     Tier,
     WidgetSettings,
 )
-from loyalty.services.integrations import integration_secret_for
+from loyalty.services.integrations import integration_secret_for, judgeme_key_ending
 from loyalty.services.members import member_adjust, member_from_customer
 from loyalty.services.orders import order_settle
 from tests import factories
@@ -286,6 +286,27 @@ def test_the_secret_is_revealed_and_rotated_after_confirmation(open_from_admin):
         r"/integrations/reviews/judgeme\?shop=alice\.myshopify\.com$",
         page.locator(".sources code").first.inner_text(),
     )
+
+
+def test_the_judgeme_key_is_saved_shown_by_its_end_and_removed(open_from_admin):
+    alice()
+    page = open_from_admin("/settings")
+    assert "No key kept" in page.locator("#judgeme-key-help").inner_text()
+
+    page.click("#judgeme-key-form button[type=submit]")
+    page.locator("#judgeme-key-form .field-error", has_text="Paste the Judge.me key").wait_for()
+    assert Shop.objects.get(domain=ALICE).judgeme_key_encrypted == ""
+
+    page.fill("#judgeme-key", "jm-private-token-1234")
+    page.click("#judgeme-key-form button[type=submit]")
+    page.locator("#judgeme-key-help", has_text="ending in 1234").wait_for()
+    assert judgeme_key_ending(shop=Shop.objects.get(domain=ALICE)) == "1234"
+    assert page.locator("#judgeme-key").input_value() == ""
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Remove key").click()
+    page.locator("#judgeme-key-help", has_text="No key kept").wait_for()
+    assert Shop.objects.get(domain=ALICE).judgeme_key_encrypted == ""
 
 
 def test_data_requests_are_listed_and_their_exports_download(open_from_admin, tmp_path):
