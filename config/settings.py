@@ -139,13 +139,26 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'perennial.sqlite3'}")
 }
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-# Off by default: a health check is a query before every request's first one. A connection
-# that broke (a database restart) fails one request, which Shopify retries, and is dropped.
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # A database that hangs must fail a request (Shopify retries it), not stall a worker.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# An optional read replica for the admin's heavy reads (member search, exports, dashboard
+# figures, referrals: loyalty/replica.py); README, "Scaling past one machine". Tests read
+# the primary through it (a mirror), so the same code runs with or without one.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+for _database in DATABASES.values():
+    _database.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # Off by default: a health check is a query before every request's first one. A
+    # connection that broke (a database restart) fails one request, which Shopify retries,
+    # and is dropped.
+    _database["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
+    # Behind PgBouncer in transaction mode a server-side cursor can outlive its server
+    # connection; Django then needs them off (it already sends no prepared statements).
+    _database["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DISABLE_SERVER_SIDE_CURSORS", default=False
+    )
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        # A database that hangs must fail a request (Shopify retries it), not stall a worker.
+        _database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # The embedded default: let the web thread and the in-process worker share the file.

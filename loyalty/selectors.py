@@ -27,6 +27,7 @@ from loyalty.models import (
     TierWindow,
 )
 from loyalty.models.reward import percent_text
+from loyalty.replica import admin_reads
 from loyalty.stats.counters import shop_day
 
 ACCOUNT_CODES_SHOWN = 20
@@ -332,7 +333,7 @@ def members_search(
     prefix ("ada love"). An empty `q` lists every member. Returns the page and whether
     more members follow it. Each match is served by an index (migrations 0004 and 0010).
     """
-    members = Member.objects.filter(shop=shop)
+    members = Member.objects.using(admin_reads()).filter(shop=shop)
     q = q.strip()
     if "\x00" in q:
         # No stored email or name holds a NUL, and PostgreSQL refuses one as a parameter.
@@ -370,7 +371,7 @@ def referrals_list(
 ) -> tuple[list[Referral], bool]:
     """The shop's referrals, newest first, 50 to a page, optionally in one `state`; answers
     the page and whether more follow (continue with `before_id` = the last one's id)."""
-    found = Referral.objects.filter(shop=shop).select_related("advocate")
+    found = Referral.objects.using(admin_reads()).filter(shop=shop).select_related("advocate")
     if state:
         found = found.filter(state=state)
     if before_id is not None:
@@ -425,7 +426,7 @@ def members_export_pages(
     Pages are read by keyset (id after the last one seen), each in its own short query, so
     an export of a million members holds one page in memory and no long-lived cursor.
     """
-    members = Member.objects.filter(shop=shop).order_by("id")
+    members = Member.objects.using(admin_reads()).filter(shop=shop).order_by("id")
     last_id = 0
     while page := list(members.filter(id__gt=last_id)[:page_size]):
         yield page
@@ -441,7 +442,8 @@ def ledger_export_pages(
     like `members_export_pages`.
     """
     entries = (
-        LedgerEntry.objects.filter(shop=shop, created_at__gte=start, created_at__lt=end)
+        LedgerEntry.objects.using(admin_reads())
+        .filter(shop=shop, created_at__gte=start, created_at__lt=end)
         .order_by("id")
         .values(
             "id",

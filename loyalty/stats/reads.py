@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Sum
 
 from loyalty.models import DailyFigures, Reward, RewardKind, Shop
+from loyalty.replica import admin_reads
 
 from .counters import FIGURES, POINTS_ISSUED, POINTS_REMOVED, figure_zero
 
@@ -61,15 +62,20 @@ def stats_for_range(*, shop: Shop, first: date, last: date) -> Stats:
     """Every day from `first` to `last` (the shop's days, both included) with its figures,
     zeros for days without any, and the sums over the range."""
     rows = (
-        DailyFigures.objects.filter(shop=shop, day__gte=first, day__lte=last)
+        DailyFigures.objects.using(admin_reads())
+        .filter(shop=shop, day__gte=first, day__lte=last)
         .values("day")
         .annotate(**{name: Sum(name) for name in FIGURES})
     )
     by_day = {row.pop("day"): row for row in rows}
-    before = DailyFigures.objects.filter(shop=shop, day__lt=first).aggregate(
-        members=Sum("members_joined"),
-        balance=Sum("points_change"),
-        pending=Sum("pending_change"),
+    before = (
+        DailyFigures.objects.using(admin_reads())
+        .filter(shop=shop, day__lt=first)
+        .aggregate(
+            members=Sum("members_joined"),
+            balance=Sum("points_change"),
+            pending=Sum("pending_change"),
+        )
     )
     members = before["members"] or 0
     balance = before["balance"] or 0
