@@ -44,6 +44,7 @@ def test_every_kind_starts_with_the_english_default(client, shops):
         "code",
         "expiring_points",
         "expiring_on",
+        "available_on",
     ]
     templates = read(client)
     assert list(templates) == [

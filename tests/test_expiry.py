@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
-from loyalty.models import DailyFigures, ExpiryReminder, LedgerEntry, Member, Reason
+from loyalty.models import DailyFigures, ExpiryReminder, LedgerEntry, Member, Notification, Reason
 from loyalty.services.expiry import expiry_daily
 from loyalty.services.ledger import points_record
 from standin.signing import app_proxy_params
@@ -189,7 +189,10 @@ def test_a_reminder_is_recorded_once_when_the_expiry_is_near():
     reminder = ExpiryReminder.objects.get()
     assert (reminder.member_id, reminder.points) == (ada.pk, 90)
     assert (reminder.expires_on, reminder.due_on) == (date(2026, 1, 31), date(2026, 1, 24))
-    assert reminder.sent_at is None
+    assert Notification.objects.get(member=ada).context == {
+        "expiring_points": "90",
+        "expiring_on": "2026-01-31",
+    }
 
     # Active again: a new expiry date, a new reminder when it nears.
     record_at("2026-01-28T12:00:00", ada, points=10, reason=Reason.ORDER_EARNED)

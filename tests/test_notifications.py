@@ -68,12 +68,28 @@ def test_points_earned_on_an_order_are_emailed_with_the_values():
     assert (notification.kind, notification.key, notification.context) == (
         NotificationKind.POINTS_EARNED,
         "order:1:earned",
-        {"points": "120"},
+        {"points": "120", "available_on": ""},
     )
     assert notification.sent_at == NOON
     # Sent once: the next run finds nothing.
     assert notifications_send(now=NOON) == 0
     assert len(mail.outbox) == 1
+
+
+def test_held_points_are_emailed_with_the_day_they_become_available():
+    # 14 days' hold from NOON (UTC); in Tokyo that evening is already the next day.
+    shop = factories.shop(hold_days=14)
+    shop.timezone = "Asia/Tokyo"
+    shop.save(update_fields=["timezone"])
+    settle(shop, 1, "120.00", now=at("2026-10-05T20:00:00"))
+
+    assert notifications_send(now=at("2026-10-05T20:00:00")) == 1
+
+    assert outbox()[0][2] == (
+        "Hi Ada,\n\nYou earned 120 points. They are yours to spend from 2026-10-20, once the "
+        "store's return period is over. Your balance is now 0 points.\n\nalice"
+    )
+    assert Notification.objects.get().context == {"points": "120", "available_on": "2026-10-20"}
 
 
 def test_the_same_event_recorded_twice_is_one_notification():
@@ -187,7 +203,7 @@ def test_tier_reached_birthday_and_expiring_points_are_recorded_with_their_value
 
     rows = Notification.objects.filter(member=member).order_by("pk")
     assert [(n.kind, n.key, n.context) for n in rows] == [
-        (NotificationKind.POINTS_EARNED, "order:1:earned", {"points": "150"}),
+        (NotificationKind.POINTS_EARNED, "order:1:earned", {"points": "150", "available_on": ""}),
         (
             NotificationKind.TIER_REACHED,
             f"tier:{Tier.objects.get().pk}:reached",

@@ -25,8 +25,9 @@ class BirthdayChange(models.Model):
 
 class ExpiryReminder(models.Model):
     """A member due a reminder that their points expire on `expires_on`: one row per member
-    and last activity (which sets the expiry date). Issue 12 records them only; the
-    notifications round sends them and sets `sent_at`."""
+    and last activity (which sets the expiry date). Recording one records the member's
+    points-expiring Notification in the same transaction; that row says whether and when
+    it was emailed."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+", db_index=False)
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="expiry_reminders")
@@ -37,21 +38,12 @@ class ExpiryReminder(models.Model):
     expires_on = models.DateField()
     # The shop's day the daily job found the reminder due.
     due_on = models.DateField()
-    sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["member", "activity_at"], name="expiry_reminder_once_per_expiry"
-            )
-        ]
-        indexes = [
-            # The notifications round's question: which reminders still wait to be sent?
-            models.Index(
-                fields=["shop", "due_on"],
-                condition=models.Q(sent_at__isnull=True),
-                name="expiry_reminder_unsent",
             )
         ]
 

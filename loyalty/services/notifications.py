@@ -28,12 +28,16 @@ CONTEXT_NAMES = (
     "code",
     "expiring_points",
     "expiring_on",
+    # The shop's day held points become available; empty when they already are.
+    "available_on",
 )
 
 DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
     NotificationKind.POINTS_EARNED: (
         "You earned {{ points }} points at {{ shop_name }}",
         "Hi {{ first_name|default:'there' }},\n\nYou earned {{ points }} points. "
+        "{% if available_on %}They are yours to spend from {{ available_on }}, once the "
+        "store's return period is over. {% endif %}"
         "Your balance is now {{ balance }} points.\n\n{{ shop_name }}",
     ),
     NotificationKind.REWARD_READY: (

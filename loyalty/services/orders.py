@@ -277,6 +277,7 @@ def _earn(*, order: Order, program: Program, now: datetime) -> None:
         kind=NotificationKind.POINTS_EARNED,
         key=f"order:{order.order_id}:earned",
         points=points,
+        available_on=shop_day(available_at, order.shop.timezone).isoformat() if held else "",
     )
     # After the points: the order that crosses a threshold earns at the old rate.
     tier_tally_add(member=member, day=_tally_day(order), points=points, amount=order.earning_base)
