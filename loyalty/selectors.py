@@ -170,13 +170,18 @@ def _account_reward(
 
 
 def _account_tier(member: Member, program: Program, now: datetime) -> dict | None:
-    if member.tier is None:
+    """The member's tier and the progress to the one above (docs/tiers.md, "Progress").
+
+    A member below every tier gets the same shape with `name` null and the multiplier they
+    earn at, "1", so the widget can show how far the first tier is; null only when the
+    shop has no tiers. The lowest tier above where the member stands is one query."""
+    reached = member.tier
+    above = Tier.objects.filter(shop_id=member.shop_id)
+    if reached is not None:
+        above = above.filter(threshold__gt=reached.threshold)
+    higher = above.order_by("threshold").first()
+    if reached is None and higher is None:
         return None
-    higher = (
-        Tier.objects.filter(shop_id=member.shop_id, threshold__gt=member.tier.threshold)
-        .order_by("threshold")
-        .first()
-    )
     following = None
     if higher is not None:
         day = shop_day(now, member.shop.timezone)
@@ -187,8 +192,8 @@ def _account_tier(member: Member, program: Program, now: datetime) -> dict | Non
             "remaining": max(0, higher.threshold - progress),
         }
     return {
-        "name": member.tier.name,
-        "multiplier": format(member.tier.multiplier.normalize(), "f"),
+        "name": reached.name if reached else None,
+        "multiplier": format(reached.multiplier.normalize(), "f") if reached else "1",
         "next": following,
     }
 

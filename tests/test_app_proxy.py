@@ -204,7 +204,9 @@ def test_the_account_answer_has_every_key_for_a_member(client: Client):
     assert (answer["referral_url"], answer["birthday"], answer["expiring"]) == (None, None, None)
 
 
-def test_the_top_tier_has_no_next_and_a_member_below_every_tier_has_none(client: Client):
+def test_the_top_tier_has_no_next_and_a_member_below_every_tier_sees_the_first(
+    client: Client,
+):
     shop = factories.shop()
     gold = Tier.objects.create(shop=shop, name="Gold", threshold=1000, multiplier="1.5")
     top = factories.member(shop, 1001)
@@ -213,7 +215,11 @@ def test_the_top_tier_has_no_next_and_a_member_below_every_tier_has_none(client:
     factories.member(shop, 1002)
 
     assert account(client).json()["tier"] == {"name": "Gold", "multiplier": "1.5", "next": None}
-    assert account(client, customer="1002").json()["tier"] is None
+    assert account(client, customer="1002").json()["tier"] == {
+        "name": None,
+        "multiplier": "1",
+        "next": {"name": "Gold", "threshold": 1000, "remaining": 1000},
+    }
 
 
 def test_a_guest_sees_the_program_and_nothing_of_anyone(client: Client):

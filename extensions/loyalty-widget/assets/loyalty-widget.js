@@ -201,7 +201,7 @@
         h("span", null, t("points_label")))
     ];
     if (account.pending > 0) nodes.push(h("p", { class: "prn-muted" }, t("pending", { count: number(account.pending) })));
-    if (account.tier) nodes.push(h("p", { class: "prn-tier" }, t("tier", { name: account.tier.name })));
+    if (account.tier && account.tier.name) nodes.push(h("p", { class: "prn-tier" }, t("tier", { name: account.tier.name })));
     return nodes;
   }
 
@@ -217,7 +217,8 @@
           value: Math.max(0, tier.next.threshold - tier.next.remaining),
           "aria-label": t("tier_progress", { name: tier.next.name })
         }),
-        h("p", { class: "prn-muted" }, t("tier_next", { points: points(tier.next.remaining), name: tier.next.name }))
+        // A member below every tier (name null) is told how far the first one is.
+        h("p", { class: "prn-muted" }, t(tier.name ? "tier_next" : "tier_first", { points: points(tier.next.remaining), name: tier.next.name }))
       );
     } else {
       nodes.push(h("p", { class: "prn-muted" }, t("tier_top")));
