@@ -21,6 +21,7 @@ from loyalty.admin import notifications as admin_notifications
 from loyalty.admin import onboarding as admin_onboarding
 from loyalty.admin import program as admin_program
 from loyalty.admin import referrals as admin_referrals
+from loyalty.admin import reviews as admin_reviews
 from loyalty.admin import rewards as admin_rewards
 from loyalty.admin import stats as admin_stats
 from loyalty.admin import widget as admin_widget
@@ -32,6 +33,7 @@ urlpatterns = [
     path("members", pages.members, name="members-page"),
     path("members/import", pages.members_import, name="members-import-page"),
     path("members/referrals", admin_referrals.referrals_page, name="referrals-page"),
+    path("members/reviews", admin_reviews.reviews_page, name="reviews-page"),
     path("members/<int:customer_id>", pages.member, name="member-page"),
     path("rewards", pages.rewards, name="rewards-page"),
     path("rewards/<int:reward_id>", pages.reward, name="reward-page"),
@@ -65,6 +67,7 @@ urlpatterns = [
         name="admin-delivery-replay",
     ),
     path("api/admin/referrals", admin_referrals.referrals, name="admin-referrals"),
+    path("api/admin/reviews", admin_reviews.reviews, name="admin-reviews"),
     path("api/admin/rewards", admin_rewards.rewards, name="admin-rewards"),
     path("api/admin/rewards/<int:reward_id>", admin_rewards.reward, name="admin-reward"),
     path("api/admin/exports/members.csv", exports.members_csv, name="admin-export-members"),

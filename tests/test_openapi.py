@@ -46,6 +46,8 @@ from loyalty.models import (
     Referral,
     ReferralState,
     RefusalReason,
+    ReviewDelivery,
+    ReviewStatus,
     RewardKind,
     Shop,
 )
@@ -147,6 +149,19 @@ def alice_with_everything() -> dict[str, list[int]]:
         for status in (Status.FAILED, Status.PROCESSED, Status.RECEIVED)
     ]
     data_request = customer_data_export(shop=alice, customer_id=1001, shopify_request_id=77)
+    for n, body in enumerate((b'{"rating": 4, "has_photo": true}', b'{"rating": "?"}')):
+        ReviewDelivery.objects.create(
+            shop=alice,
+            source="generic",
+            review_id=f"seed-{n}",
+            body=body,
+            received_at=timezone.now(),
+            status=ReviewStatus.REFUSED,
+            outcome="review_id is missing",
+            member=ada if n == 0 else None,
+            product_id=7001 if n == 0 else None,
+            processed_at=timezone.now(),
+        )
     return {
         "customer_id": [1001, 1002, 1003],
         "reward_id": [reward.pk for reward in made],
@@ -367,6 +382,8 @@ EXAMPLES = [
     ("GET", "/api/admin/members", 400, {"query_string": {"cursor": "nope"}}, {}),
     ("GET", "/api/admin/referrals", 200, {"query_string": {"state": "refused"}}, {}),
     ("GET", "/api/admin/referrals", 400, {"query_string": {"cursor": "nope"}}, {}),
+    ("GET", "/api/admin/reviews", 200, {"query_string": {"state": "refused"}}, {}),
+    ("GET", "/api/admin/reviews", 400, {"query_string": {"source": "yotpo"}}, {}),
     ("GET", "/api/admin/members/{customer_id}", 200, {}, {}),
     ("GET", "/api/admin/members/{customer_id}", 404, {}, {"customer_id": NOT_HERS}),
     (

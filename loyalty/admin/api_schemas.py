@@ -12,6 +12,7 @@ from loyalty.models import (
     Reason,
     ReferralState,
     RefusalReason,
+    ReviewStatus,
     RewardKind,
     Rounding,
     TierBasis,
@@ -21,6 +22,7 @@ from loyalty.models import (
 from loyalty.models.program import FRIEND_REWARD_KINDS
 from loyalty.models.reward import VALUELESS_KINDS
 from loyalty.models.widget import COLORS, WIDGET_TEXTS
+from loyalty.reviews.selectors import REVIEWS_PAGE_SIZE
 from loyalty.selectors import MEMBERS_PAGE_SIZE, REFERRALS_PAGE_SIZE
 from loyalty.services.integrations import LONGEST_JUDGEME_KEY, REVIEW_SOURCES
 from loyalty.stats.counters import ANSWERED_COUNTS as STATS_COUNTS
@@ -775,6 +777,59 @@ STATS = _object(
             "type": "array",
             "items": _object({"date": {"type": "string", "format": "date"}, **_FIGURES}),
             "description": "Every day of the range, oldest first, zeros where nothing happened.",
+        },
+    }
+)
+
+REVIEW = _object(
+    {
+        "id": COUNT,
+        "source": {"enum": list(REVIEW_SOURCES)},
+        "review_id": {"type": "string", "description": "The review's id in the sending app."},
+        "state": {
+            "enum": list(ReviewStatus.values),
+            "description": "received (not decided yet), rewarded, refused (see `outcome`), "
+            "failed (see `outcome`; replay it with manage.py review_deliveries).",
+        },
+        "state_label": {"type": "string", "description": "The state in the merchant's words."},
+        "member": {
+            "oneOf": [
+                _object({"customer_id": SHOPIFY_ID, "email": {"type": "string"}}),
+                {"type": "null"},
+            ],
+            "description": "The member who wrote it; null when none was found.",
+        },
+        "product_id": {
+            **OPTIONAL_SHOPIFY_ID,
+            "description": "The reviewed product; null when the review did not say.",
+        },
+        "rating": {
+            "type": ["number", "null"],
+            "minimum": 0,
+            "maximum": 5,
+            "description": "As the review app sent it, shown only: points never depend on it. "
+            "null when it sent none from 0 to 5.",
+        },
+        "has_photo": {
+            "type": ["boolean", "null"],
+            "description": "Whether the reviewer sent a photo; null when the review could not "
+            "be read.",
+        },
+        "points": {**COUNT, "description": "The points it earned; 0 unless rewarded."},
+        "outcome": {
+            "type": "string",
+            "description": "Why it earned no points (refused, failed); empty otherwise.",
+        },
+        "received_at": MOMENT,
+        "processed_at": OPTIONAL_MOMENT,
+    }
+)
+REVIEWS_PAGE = _object(
+    {
+        "reviews": {"type": "array", "items": REVIEW, "maxItems": REVIEWS_PAGE_SIZE},
+        "next_cursor": {
+            "type": ["string", "null"],
+            "description": "Pass as `cursor` for the next page; null on the last page.",
         },
     }
 )

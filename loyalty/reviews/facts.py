@@ -6,6 +6,7 @@ sentiment (the FTC's rule on consumer reviews forbids incentives conditioned on 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -45,3 +46,17 @@ def review_key(value: Any) -> str:
     if value is None or isinstance(value, bool | dict | list):
         return ""
     return str(value).strip()[:128]
+
+
+# The scale every review app sending here uses (Judge.me's stars, the generic format's).
+HIGHEST_RATING = 5
+
+
+def shown_rating(value: Any) -> int | float | None:
+    """A review's rating as the merchant's admin shows it: a number from 0 to 5 as sent,
+    None for anything else. Only shown; nothing that decides points may call this."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not (math.isfinite(value) and 0 <= value <= HIGHEST_RATING):
+        return None
+    return int(value) if value == int(value) else value

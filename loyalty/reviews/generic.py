@@ -15,7 +15,7 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
-from .facts import ReviewFacts, ReviewPayloadError, review_key, shopify_id
+from .facts import ReviewFacts, ReviewPayloadError, review_key, shopify_id, shown_rating
 
 SIGNATURE_HEADER = "X-Perennial-Hmac-Sha256"
 
@@ -62,3 +62,8 @@ def review_facts(payload: Any) -> ReviewFacts:
         email=email[:320],
         has_photo=has_photo,
     )
+
+
+def review_rating(payload: Any) -> int | float | None:
+    """`rating`, for the admin's list only (facts.shown_rating)."""
+    return shown_rating(payload.get("rating")) if isinstance(payload, dict) else None

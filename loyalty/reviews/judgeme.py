@@ -19,7 +19,7 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
-from .facts import ReviewFacts, ReviewPayloadError, review_key, shopify_id
+from .facts import ReviewFacts, ReviewPayloadError, review_key, shopify_id, shown_rating
 
 SIGNATURE_HEADER = "JUDGEME-HMAC-SHA256"
 
@@ -66,6 +66,12 @@ def review_facts(payload: Any) -> ReviewFacts:
         # A picture the merchant hid from the storefront still counts: the reviewer sent it.
         has_photo=any(isinstance(picture, dict) for picture in pictures),
     )
+
+
+def review_rating(payload: Any) -> int | float | None:
+    """`review.rating`, for the admin's list only (facts.shown_rating)."""
+    review = _review(payload)
+    return shown_rating(review.get("rating")) if review is not None else None
 
 
 def _review(payload: Any) -> dict | None:

@@ -10,7 +10,7 @@ from loyalty.services.integrations import REVIEW_SOURCES
 from . import generic, judgeme
 
 # Each adapter module has SIGNATURE_HEADER, shop_domain, signature_valid,
-# delivery_review_id and review_facts.
+# delivery_review_id, review_facts and review_rating (shown in the admin, never rewarded).
 ADAPTERS: Mapping[str, ModuleType] = {"judgeme": judgeme, "generic": generic}
 
 assert set(ADAPTERS) == set(REVIEW_SOURCES), "every listed review source needs an adapter"
