@@ -38,6 +38,7 @@ urlpatterns = [
     path("rewards", pages.rewards, name="rewards-page"),
     path("rewards/<int:reward_id>", pages.reward, name="reward-page"),
     path("program", pages_program.program_page, name="program-page"),
+    path("emails", admin_notifications.notifications_page, name="notifications-page"),
     path("settings", pages_settings.settings_page, name="settings-page"),
     path("settings/sync", webhooks.admin_pages.sync_page, name="settings-sync-page"),
     path("auth/session-token", views.session_token_bounce, name="session-token-bounce"),
@@ -95,6 +96,11 @@ urlpatterns = [
         "api/admin/notifications/<str:kind>",
         admin_notifications.notification,
         name="admin-notification",
+    ),
+    path(
+        "api/admin/notifications/<str:kind>/preview",
+        admin_notifications.notification_preview_view,
+        name="admin-notification-preview",
     ),
     path("api/admin/onboarding", admin_onboarding.onboarding, name="admin-onboarding"),
     path(

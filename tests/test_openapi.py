@@ -463,6 +463,27 @@ EXAMPLES = [
         {"kind": "anniversary"},
     ),
     (
+        "POST",
+        "/api/admin/notifications/{kind}/preview",
+        200,
+        {"json": {"subject": "{{ points }} points", "body": "Hi {{ first_name }}"}},
+        {},
+    ),
+    (
+        "POST",
+        "/api/admin/notifications/{kind}/preview",
+        400,
+        {"json": {"subject": "Hi", "body": "{% url 'nowhere' %}"}},
+        {},
+    ),
+    (
+        "POST",
+        "/api/admin/notifications/{kind}/preview",
+        404,
+        {"json": {"subject": "Hi", "body": "ok"}},
+        {"kind": "anniversary"},
+    ),
+    (
         "PUT",
         "/api/admin/widget",
         200,

@@ -833,3 +833,24 @@ REVIEWS_PAGE = _object(
         },
     }
 )
+
+NOTIFICATION_PREVIEW_FIELDS = {
+    "type": "object",
+    "required": ["subject", "body"],
+    "additionalProperties": False,
+    "properties": {
+        name: NOTIFICATION_TEMPLATE_FIELDS["properties"][name] for name in ("subject", "body")
+    },
+}
+NOTIFICATION_PREVIEW = _object(
+    {
+        "subject": {"type": "string", "description": "The subject filled in, one line."},
+        "body": {"type": "string", "description": "The body filled in, as plain text."},
+        "values": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "The sample values used, by name: those every email has and "
+            "those this kind's events record.",
+        },
+    }
+)

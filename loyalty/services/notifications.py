@@ -13,7 +13,15 @@ from django.db import transaction
 from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone
 
-from loyalty.models import Member, Notification, NotificationKind, NotificationTemplate, Shop
+from loyalty.models import (
+    Member,
+    Notification,
+    NotificationKind,
+    NotificationTemplate,
+    Program,
+    Shop,
+    Tier,
+)
 from loyalty.stats.counters import shop_day, shop_zone
 
 from .rows import insert_if_absent
@@ -31,6 +39,27 @@ CONTEXT_NAMES = (
     # The shop's day held points become available; empty when they already are.
     "available_on",
 )
+
+# Every email has these; each kind adds the values its events record (KIND_VALUES). A name a
+# kind does not record renders empty in its emails.
+EVERY_EMAIL_VALUES = ("shop_name", "first_name", "balance")
+KIND_VALUES: dict[str, tuple[str, ...]] = {
+    NotificationKind.POINTS_EARNED: ("points", "available_on"),
+    NotificationKind.REWARD_READY: ("code",),
+    NotificationKind.POINTS_EXPIRING: ("expiring_points", "expiring_on"),
+    NotificationKind.TIER_REACHED: ("tier",),
+    NotificationKind.BIRTHDAY: ("points",),
+}
+assert set(KIND_VALUES) == set(NotificationKind.values), "every kind says what it records"
+# What a preview fills them with (the shop's name, tier and dates are the shop's own).
+SAMPLE_VALUES = {
+    "first_name": "Ada",
+    "balance": 1250,
+    "points": 120,
+    "code": "PRN-7QK2-X9MD",
+    "expiring_points": 300,
+}
+SAMPLE_EXPIRY_DAYS = 14
 
 DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
     NotificationKind.POINTS_EARNED: (
@@ -125,21 +154,54 @@ def notification_template_set(
     *, shop: Shop, kind: str, subject: str, body: str, enabled: bool
 ) -> NotificationText:
     """Store the merchant's template for `kind`. Raises NotificationTemplateInvalid when the
-    subject or body does not compile or the subject spans lines."""
-    errors: dict[str, list[str]] = {}
-    for field, text in (("subject", subject), ("body", body)):
-        try:
-            _ENGINE.from_string(text)
-        except TemplateSyntaxError as exc:
-            errors.setdefault(field, []).append(f"This template does not compile: {exc}")
-    if "\n" in subject or "\r" in subject:
-        errors.setdefault("subject", []).append("A subject must be a single line.")
-    if errors:
-        raise NotificationTemplateInvalid(errors)
+    subject or body does not compile or cannot be filled in, or the subject spans lines."""
+    notification_preview(shop=shop, kind=kind, subject=subject, body=body)
     NotificationTemplate.objects.update_or_create(
         shop=shop, kind=kind, defaults={"subject": subject, "body": body, "enabled": enabled}
     )
     return NotificationText(kind=kind, subject=subject, body=body, enabled=enabled)
+
+
+def notification_preview(
+    *, shop: Shop, kind: str, subject: str, body: str, now: datetime | None = None
+) -> tuple[str, str]:
+    """The subject and body of `kind`'s email filled in with sample values, as the sender
+    would write them; saves nothing. Raises NotificationTemplateInvalid as
+    notification_template_set does (it checks every template this way before storing)."""
+    context = notification_sample(shop=shop, kind=kind, now=now)
+    errors: dict[str, list[str]] = {}
+    filled: dict[str, str] = {}
+    for field, text in (("subject", subject), ("body", body)):
+        try:
+            filled[field] = _render(text, context)
+        except TemplateSyntaxError as exc:
+            errors.setdefault(field, []).append(f"This template does not compile: {exc}")
+        except Exception as exc:  # noqa: BLE001 - a tag that fails only when filled in
+            # ({% url %} of no page, {% include %} of nothing) would fail every email of
+            # this kind at sending: refused here instead, with the cause.
+            errors.setdefault(field, []).append(f"This template cannot be filled in: {exc}")
+    if "\n" in subject or "\r" in subject:
+        errors.setdefault("subject", []).append("A subject must be a single line.")
+    if errors:
+        raise NotificationTemplateInvalid(errors)
+    return filled["subject"].strip(), filled["body"]
+
+
+def notification_sample(*, shop: Shop, kind: str, now: datetime | None = None) -> dict[str, object]:
+    """The values a preview of `kind`'s email shows: those every email has and those the
+    kind's events record (KIND_VALUES), with the shop's own name, lowest tier and hold
+    (`available_on` is empty without one, as in its shoppers' emails)."""
+    today = shop_day(now or timezone.now(), shop.timezone)
+    lowest = Tier.objects.filter(shop=shop).order_by("threshold").values_list("name", flat=True)
+    hold_days = Program.objects.filter(shop=shop).values_list("hold_days", flat=True).first()
+    values: dict[str, object] = {
+        **SAMPLE_VALUES,
+        "shop_name": shop.name or shop.domain,
+        "tier": lowest.first() or "Gold",
+        "expiring_on": (today + timedelta(days=SAMPLE_EXPIRY_DAYS)).isoformat(),
+        "available_on": (today + timedelta(days=hold_days)).isoformat() if hold_days else "",
+    }
+    return {name: values[name] for name in (*EVERY_EMAIL_VALUES, *KIND_VALUES[kind])}
 
 
 def notifications_send(*, now: datetime | None = None, limit: int = 500) -> int:
@@ -208,4 +270,7 @@ def _text(*, shop: Shop, kind: str) -> NotificationText:
 
 
 def _render(source: str, context: dict[str, object]) -> str:
-    return _ENGINE.from_string(source).render(Context(context, autoescape=False))
+    rendered = _ENGINE.from_string(source).render(Context(context, autoescape=False))
+    # Template.render answers a SafeString, which a page would show unescaped: this is
+    # plain text that anyone who shows it in HTML must escape (the Emails page does).
+    return str.__str__(rendered)

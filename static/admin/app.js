@@ -110,7 +110,8 @@
     });
   }
 
-  function showErrors(form, errors) {
+  // keepFocus: errors found while the merchant types (a live preview) must not move them.
+  function showErrors(form, errors, keepFocus) {
     var unplaced = [];
     Object.keys(errors).forEach(function (name) {
       var messages = [].concat(errors[name]);
@@ -136,7 +137,7 @@
       form.prepend(summary);
     }
     var first = form.querySelector("[aria-invalid]");
-    if (first) first.focus();
+    if (first && !keepFocus) first.focus();
   }
 
   // After a save, the saved values are the form's starting point: Discard returns to them.
@@ -275,7 +276,8 @@
     return window.fetch(url, options);
   }
 
-  // The pages with forms of their own (program.js, settings.js) report the same way.
+  // The pages with forms of their own (program.js, settings.js, notifications.js) report
+  // the same way.
   window.PerennialAdmin = {
     fetch: apiFetch,
     toast: toast,
@@ -283,6 +285,8 @@
     hideBanner: hideBanner,
     setLoading: setLoading,
     keepValues: keepValues,
+    showErrors: showErrors,
+    clearErrors: clearErrors,
   };
 
   start();

@@ -36,6 +36,7 @@ def test_a_page_opened_from_shopify_admin_installs_the_shop_and_shows_the_nav(op
         "Program",
         "Rewards",
         "Members",
+        "Emails",
         "Settings",
     ]
     assert chrome.locator("a[aria-current=page]").inner_text() == "Members"
