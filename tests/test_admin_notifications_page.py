@@ -102,7 +102,7 @@ def test_the_preview_refuses_what_saving_refuses_with_the_same_words(client, sho
     assert empty.status_code == 400
     assert empty.json()["errors"] == {
         "subject": ["Write some text."],
-        "enabled": ["Not a field of an email template: leave it out."],
+        "enabled": ["A preview takes only subject and body: leave it out."],
     }
     assert preview(client, "birthday", "[1]").json()["errors"] == {
         "body": ["Send a JSON object with subject and body."]

@@ -134,7 +134,12 @@ def _fields(
     problems: dict[str, list[str]] = {}
     for name in body:
         if name not in names:
-            problems[name] = ["Not a field of an email template: leave it out."]
+            # A preview reads no switch: "enabled" is a template's field, but not one sent here.
+            problems[name] = [
+                "Not a field of an email template: leave it out."
+                if name != "enabled"
+                else "A preview takes only subject and body: leave it out."
+            ]
     for name, longest in (("subject", LONGEST_SUBJECT), ("body", LONGEST_BODY)):
         value = body.get(name)
         if not isinstance(value, str) or not value.strip():
