@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from django.utils import timezone
 
-from loyalty.models import NotificationTemplate, Tier
+from loyalty.models import NotificationTemplate, Program, Tier
 from loyalty.services.notifications import (
     NotificationTemplateInvalid,
     notification_preview,
@@ -74,6 +74,11 @@ def test_the_preview_fills_the_draft_in_with_the_kinds_sample_values(client, sho
     reached = preview(client, "tier_reached", {"subject": "{{ tier }}", "body": "{{ balance }}"})
     # The shop's lowest tier, whatever order the tiers were made in.
     assert (reached.json()["subject"], reached.json()["body"]) == ("Silver", "1250")
+    held = {"subject": "{{ points }}", "body": "[{{ available_on }}]"}
+    # No hold: the day is empty, as in the shop's real emails.
+    assert preview(client, "points_earned", held).json()["body"] == "[]"
+    Program.objects.update_or_create(shop=alice, defaults={"hold_days": 30})
+    assert preview(client, "points_earned", held).json()["body"] == "[2026-12-27]"
     assert not NotificationTemplate.objects.exists()
 
 

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from loyalty.models import ReviewDelivery, Shop
+from loyalty.replica import admin_reads
 
 from .facts import ReviewPayloadError
 from .sources import ADAPTERS
@@ -29,7 +30,8 @@ def reviews_list(
     """The shop's stored reviews, newest first, 50 to a page, optionally of one `status`
     and one `source`; answers the page and whether more follow (continue with `before_id`
     = the last one's id). Each body is read once here, for its rating and photo."""
-    found = ReviewDelivery.objects.filter(shop=shop).select_related("member")
+    # Lag-tolerant, like the referrals list: the replica when there is one (loyalty.replica).
+    found = ReviewDelivery.objects.using(admin_reads()).filter(shop=shop).select_related("member")
     if status:
         found = found.filter(status=status)
     if source:
