@@ -50,6 +50,10 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     skipped = models.CharField(max_length=200, blank=True, default="")
+    # Sends that raised (the mail server down or refusing), and the last error: the sender
+    # tries such a row again after the fresh ones, and gives it up in the end.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
         constraints = [

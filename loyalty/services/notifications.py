@@ -4,12 +4,15 @@ email a member per shop day."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from smtplib import SMTPRecipientsRefused
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F, Q
 from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone
 
@@ -25,6 +28,8 @@ from loyalty.models import (
 from loyalty.stats.counters import shop_day, shop_zone
 
 from .rows import insert_if_absent
+
+logger = logging.getLogger(__name__)
 
 # The only values a template can show; anything else renders empty.
 CONTEXT_NAMES = (
@@ -95,6 +100,13 @@ SKIPPED_TEMPLATE_OFF = "The merchant switched this email off"
 SKIPPED_NO_EMAIL = "The member has no email address"
 SKIPPED_REDACTED = "The member's data was erased"
 SKIPPED_DAILY_LIMIT = "The member was already emailed on this day"
+SKIPPED_ADDRESS_REFUSED = "The mail server refused the address"
+# A row whose send keeps raising is given up after this many tries, once it is this old.
+SEND_ATTEMPTS = 5
+GIVE_UP_AFTER = timedelta(days=1)
+# Failures in a row after which a run stops: the mail server is down, and trying every
+# pending row would only spend their tries.
+FAILURES_TO_STOP = 3
 
 # Plain text: no autoescaping, no template loading ({% include %} and {% extends %} find
 # nothing, {% load %} no library), only the built-in filters.
@@ -205,17 +217,49 @@ def notification_sample(*, shop: Shop, kind: str, now: datetime | None = None) -
 
 
 def notifications_send(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Email pending notifications, oldest first; answers how many were emailed.
+    """Email pending notifications, oldest first (those that failed before after the rest);
+    answers how many were emailed.
 
     Each member gets at most one email per shop day: the first event of the day is sent,
     later ones are marked skipped. An email is sent before its row is marked, so a crash
-    between the two sends it again (at least once, never lost)."""
+    between the two sends it again (at least once, never lost). A send that raises is
+    recorded on its row and the run goes on, so one address the mail server refuses holds
+    back no other email; several failures in a row end the run (the server is down)."""
     now = now or timezone.now()
-    pending = Notification.objects.filter(sent_at__isnull=True, skipped="").order_by("pk")
+    pending = Notification.objects.filter(sent_at__isnull=True, skipped="").order_by(
+        "attempts", "pk"
+    )
     sent = 0
+    failures_in_a_row = 0
     for pk in list(pending.values_list("pk", flat=True)[:limit]):
-        sent += _send(pk=pk, now=now)
+        try:
+            sent += _send(pk=pk, now=now)
+        except Exception as error:  # noqa: BLE001 - any failure is kept on its row
+            _send_failed(pk=pk, error=error, now=now)
+            failures_in_a_row += 1
+            if failures_in_a_row >= FAILURES_TO_STOP:
+                logger.warning("stopped sending after %d failures in a row", failures_in_a_row)
+                break
+        else:
+            failures_in_a_row = 0
     return sent
+
+
+def _send_failed(*, pk: int, error: Exception, now: datetime) -> None:
+    message = f"{type(error).__name__}: {error}"[:500]
+    logger.warning("notification %s not sent: %s", pk, message)
+    Notification.objects.filter(pk=pk).update(attempts=F("attempts") + 1, last_error=message)
+    # A refused address is refused again; any other error is given up only when it has
+    # lasted, so an outage of the mail server loses nothing.
+    if isinstance(error, SMTPRecipientsRefused):
+        given_up = Q(pk=pk)
+        why = SKIPPED_ADDRESS_REFUSED
+    else:
+        given_up = Q(pk=pk, attempts__gte=SEND_ATTEMPTS, created_at__lt=now - GIVE_UP_AFTER)
+        why = f"Not sent after {SEND_ATTEMPTS} tries"
+    Notification.objects.filter(given_up, sent_at__isnull=True, skipped="").update(
+        skipped=f"{why}: {message}"[:200]
+    )
 
 
 def _send(*, pk: int, now: datetime) -> int:
