@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -106,6 +107,56 @@ DRAMATIQ_CRONTAB = {
     # A second scheduler (another machine's Procfile) waits for the lock instead of exiting.
     "LOCK_BLOCKING_TIMEOUT": None,
 }
+# Django's cache holds the rate limits' counters (loyalty/ratelimit.py, docs/abuse.md).
+# Redis when the jobs use Redis, so every web process counts together; process memory on
+# the embedded default. CACHE_URL picks another (redis://host:6379/4, locmemcache://).
+_cache_url = env.str(
+    "CACHE_URL",
+    default=DRAMATIQ_BROKER_URL
+    if DRAMATIQ_BROKER_URL.startswith(("redis://", "rediss://"))
+    else "locmemcache://",
+)
+CACHES = {"default": env.cache_url_config(_cache_url)}
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # Django's own client, whichever Redis package django-environ would pick.
+    CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
+    # A Redis that hangs costs a request a quarter of a second, not the worker; the limits
+    # then let the request through (fail open).
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
+    )
+# Shared with dramatiq's database: every key is perennial:1:…, never dramatiq's.
+CACHES["default"]["KEY_PREFIX"] = "perennial"
+
+
+def _rate(name: str, default: str) -> tuple[int, int]:
+    """A limit "<requests>/<seconds>" (0 requests: off); a malformed one stops the start."""
+    text = env.str(name, default=default)
+    requests, _, seconds = text.partition("/")
+    if not (requests.strip().isdigit() and seconds.strip().isdigit() and int(seconds) > 0):
+        raise ImproperlyConfigured(f"{name} must be <requests>/<seconds>, like 60/60: {text!r}")
+    return int(requests), int(seconds)
+
+
+# The rate limits (docs/abuse.md explains each default). App proxy, per shop and signed-in
+# customer (per address for a guest): the widget makes two or three requests a page.
+RATE_LIMIT_PROXY = _rate("RATE_LIMIT_PROXY", "60/60")
+# Redeeming and saving a birthday, per shop and customer: a shopper clicks a few times a
+# minute, a script hundreds.
+RATE_LIMIT_PROXY_WRITES = _rate("RATE_LIMIT_PROXY_WRITES", "10/60")
+# Per shopper address over every shop: generous, many shoppers share one (mobile NAT).
+RATE_LIMIT_PROXY_IP = _rate("RATE_LIMIT_PROXY_IP", "300/60")
+# Review intake: per shop once its signature is checked, and per sending address before.
+RATE_LIMIT_REVIEWS = _rate("RATE_LIMIT_REVIEWS", "120/60")
+RATE_LIMIT_REVIEWS_IP = _rate("RATE_LIMIT_REVIEWS_IP", "1200/60")
+# The admin's JSON API, per shop: its pages make a handful of requests each.
+RATE_LIMIT_ADMIN_API = _rate("RATE_LIMIT_ADMIN_API", "600/60")
+# OAuth entry points (/auth/install, /auth/callback), per address.
+RATE_LIMIT_AUTH = _rate("RATE_LIMIT_AUTH", "30/60")
+# How many proxies of ours (README: one TLS terminator) append to X-Forwarded-For: the
+# client's address is the one the outermost added; anything before it could be forged.
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=1)
+
 # Shopify's order webhooks can be large (B2B orders with many lines); a signed delivery
 # must never be refused for its size before it is stored.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=32 * 1024 * 1024)

@@ -48,6 +48,23 @@ def _empty_job_queues():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _cache_in_memory(settings):
+    """Each test starts with an empty cache of its own, in memory: no rate limit counted by
+    an earlier test, and clearing it never flushes a Redis database the broker shares.
+    tests/test_rate_limits.py covers the Redis cache of a deploy."""
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "perennial-tests",
+            "KEY_PREFIX": "perennial",
+        }
+    }
+    cache.clear()
+
+
 @pytest.fixture
 def admin_settings(settings):
     """The app's key and secret as the tests' session tokens are signed; no Shopify calls

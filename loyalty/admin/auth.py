@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 from loyalty.models import Shop, is_shop_domain
+from loyalty.ratelimit import shop_limit_response
 from loyalty.services.shops import shop_install_with_session_token, shop_needs_install
 from loyalty.shopify.admin_api import AdminApiError
 from loyalty.shopify.oauth import InvalidSubjectToken, TokenRequestError
@@ -61,7 +62,10 @@ def embedded_api_view(view: View) -> View:
         else:
             request.shop = shop
             request.session_token = session_token
-            response = view(request, *args, **kwargs)
+            # Per shop, once it is known: a merchant's script cannot crowd out the others.
+            response = shop_limit_response(
+                "admin-api", "RATE_LIMIT_ADMIN_API", shop.domain
+            ) or view(request, *args, **kwargs)
         return with_embedded_headers(response, session_token.shop)
 
     return wrapper

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from loyalty.models import is_shop_domain
+from loyalty.ratelimit import ip_rate_limited
 from loyalty.services.shops import shop_install_with_authorization_code
 from loyalty.shopify import oauth
 from loyalty.shopify.admin_api import AdminApiError
@@ -27,6 +28,7 @@ STATE_MAX_AGE = 600
 
 
 @require_GET
+@ip_rate_limited("auth", "RATE_LIMIT_AUTH")
 def install(request: HttpRequest) -> HttpResponse:
     shop = request.GET.get("shop", "")
     if not is_shop_domain(shop):
@@ -53,6 +55,7 @@ def install(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@ip_rate_limited("auth", "RATE_LIMIT_AUTH")
 def callback(request: HttpRequest) -> HttpResponse:
     params = request.GET.dict()
     shop = params.get("shop", "")

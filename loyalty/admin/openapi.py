@@ -125,6 +125,26 @@ SHOPIFY_UNAVAILABLE = Response(
     "The shop had to be installed first (token exchange) and Shopify refused or did not "
     "answer; retry later. The body is empty."
 )
+TOO_MANY_REQUESTS = Response(
+    "The shop made more requests than RATE_LIMIT_ADMIN_API allows (docs/abuse.md); nothing "
+    "was done. Retry after the seconds `Retry-After` says.",
+    {
+        "type": "object",
+        "required": ["error", "code", "retry_after"],
+        "properties": {
+            "error": {"type": "string"},
+            "code": {"const": "rate_limited"},
+            "retry_after": {"type": "integer", "minimum": 1},
+        },
+    },
+    headers={
+        "Retry-After": {
+            "required": True,
+            "description": "Seconds until the shop's requests are counted afresh.",
+            "schema": {"type": "string", "pattern": "^[1-9][0-9]*$"},
+        }
+    },
+)
 # What `with_embedded_headers` puts on every answer to a valid session token.
 EMBEDDED_HEADERS = {
     "Content-Security-Policy": {
@@ -253,6 +273,7 @@ def openapi_document() -> dict:
             "responses": {
                 "Unauthorized": _response_object(UNAUTHORIZED, embedded=False),
                 "ShopifyUnavailable": _response_object(SHOPIFY_UNAVAILABLE, embedded=True),
+                "TooManyRequests": _response_object(TOO_MANY_REQUESTS, embedded=True),
             },
             "securitySchemes": {
                 "sessionToken": {
@@ -287,6 +308,7 @@ def _operation_object(route: Route, operation: Operation) -> dict:
     }
     if not operation.public:
         responses["401"] = {"$ref": "#/components/responses/Unauthorized"}
+        responses["429"] = {"$ref": "#/components/responses/TooManyRequests"}
         responses["502"] = {"$ref": "#/components/responses/ShopifyUnavailable"}
     document = {
         "operationId": f"{operation.method.lower()}-{route.name}",

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from loyalty import selectors, tasks
 from loyalty.admin.json_bodies import json_object
 from loyalty.models import Member, RedemptionStatus, RewardKind, Shop, is_shop_domain
+from loyalty.ratelimit import proxy_rate_limited
 from loyalty.services.birthdays import BirthdayInvalid, BirthdayLocked, birthday_set
 from loyalty.services.redemptions import (
     NegativeBalance,
@@ -64,6 +65,7 @@ def app_proxy(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 @require_GET
 @app_proxy
+@proxy_rate_limited()
 def account(request: HttpRequest) -> HttpResponse:
     return JsonResponse(
         selectors.member_account(shop=request.shop, customer_id=request.customer_id)
@@ -72,6 +74,7 @@ def account(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @app_proxy
+@proxy_rate_limited(writes=True)
 def redemptions(request: HttpRequest) -> HttpResponse:
     """Spend points on a reward: 201 with the code (or the store credit), 202 while Shopify
     is still making it (the code then shows in the account answer), 502 when Shopify
@@ -130,6 +133,7 @@ def redemptions(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @app_proxy
+@proxy_rate_limited(writes=True)
 def birthday(request: HttpRequest) -> HttpResponse:
     """Save the shopper's birthday, `{"month", "day"}`: 200 with it, 400 for a date that
     does not exist, 409 for a change within a year of the last (docs/dates.md)."""
@@ -160,6 +164,7 @@ def birthday(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @app_proxy
+@proxy_rate_limited(writes=True)
 def referral(request: HttpRequest, code: str) -> HttpResponse:
     """A member's referral link: record the visit and send the friend to the store with
     their discount applied (Shopify's /discount/<code> URL); an unknown code just goes to

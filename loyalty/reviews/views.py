@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from loyalty.models import Shop, is_shop_domain
+from loyalty.ratelimit import ip_rate_limited, shop_limit_response
 from loyalty.services.integrations import review_signing_keys
 
 from .services import review_delivery_process, review_delivery_store
@@ -23,9 +24,11 @@ from .sources import ADAPTERS
 
 @csrf_exempt
 @require_POST
+@ip_rate_limited("reviews-ip", "RATE_LIMIT_REVIEWS_IP")
 def review_intake(request: HttpRequest, source: str) -> JsonResponse:
     """POST /integrations/reviews/<source>: 404 for an unknown source or shop, 401 for a
-    missing or wrong signature (nothing stored), else 200 with the review's outcome."""
+    missing or wrong signature (nothing stored), 429 over a rate limit (docs/abuse.md),
+    else 200 with the review's outcome."""
     adapter = ADAPTERS.get(source)
     if adapter is None:
         return _error(404, f"Unknown review source {source!r}: use one of {', '.join(ADAPTERS)}.")
@@ -54,6 +57,9 @@ def review_intake(request: HttpRequest, source: str) -> JsonResponse:
             f"Invalid signature: sign the body with {keys}the shop's integration "
             f"secret in {adapter.SIGNATURE_HEADER}.",
         )
+    # Counted once the signature holds: a stranger's unsigned requests cannot use it up.
+    if over := shop_limit_response("reviews", "RATE_LIMIT_REVIEWS", shop.domain):
+        return over
     if payload is None:
         return _error(400, "The body is not JSON.")
     # Signed but without an id: keyed by its content, so sending it again is a duplicate.
