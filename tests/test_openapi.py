@@ -524,7 +524,7 @@ def test_the_examples_cover_every_documented_answer():
         for path, item in schema.raw_schema["paths"].items()
         for method, operation in item.items()
         for status in operation["responses"]
-        if status not in ("401", "502")
+        if status not in ("401", "429", "502")
     }
     assert {(method, path, status) for method, path, status, *_ in EXAMPLES} == documented
 
@@ -570,6 +570,26 @@ def test_a_shop_shopify_cannot_install_gets_the_documented_502(wsgi_app):
         assert response.status_code == 502, operation.label
         # The one 5xx the API documents: Shopify's failure, not the app's.
         case.validate_response(response, excluded_checks=[not_a_server_error], checks=CHECKS)
+
+
+def test_a_shop_over_its_rate_limit_gets_the_documented_429(wsgi_app, alices_ids, settings):
+    """Alice's staff have used the hour's one request: every operation is refused, as
+    documented, before it does anything."""
+    settings.RATE_LIMIT_ADMIN_API = (1, 3600)
+    client = Client(wsgi_app)
+    assert client.get("/api/shop", headers=as_merchant(ALICE)).status_code == 200
+    for operation in secured_operations():
+        case = operation.Case(
+            path_parameters=dict.fromkeys(re.findall(r"{(\w+)}", operation.path), 1)
+        )
+
+        response = client.open(
+            case.formatted_path, method=operation.method.upper(), headers=as_merchant(ALICE)
+        )
+
+        assert response.status_code == 429, operation.label
+        assert int(response.headers["Retry-After"]) >= 1
+        case.validate_response(response, checks=CHECKS)
 
 
 def hostile_requests(operation: dict) -> list[tuple[str, dict]]:
