@@ -1,5 +1,25 @@
+import os
+
 import pytest
 from django.conf import settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# Property tests (tests/test_ledger_properties.py): a modest number of examples so the
+# suite stays quick; derandomized in CI so a run there is repeatable (HYPOTHESIS_PROFILE=ci,
+# set by .ci/run, or CI set by a CI service); `thorough` to hunt for more.
+hypothesis_settings.register_profile(
+    "dev", max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.register_profile(
+    "ci", parent=hypothesis_settings.get_profile("dev"), derandomize=True, database=None
+)
+hypothesis_settings.register_profile(
+    "thorough", parent=hypothesis_settings.get_profile("dev"), max_examples=500
+)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 
 def uses_postgres() -> bool:
