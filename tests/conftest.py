@@ -68,13 +68,10 @@ def _empty_job_queues():
     yield
 
 
-@pytest.fixture(autouse=True)
-def _cache_in_memory(settings):
-    """Each test starts with an empty cache of its own, in memory: no rate limit counted by
-    an earlier test, and clearing it never flushes a Redis database the broker shares.
-    tests/test_rate_limits.py covers the Redis cache of a deploy."""
-    from django.core.cache import cache
-
+def pytest_configure(config):
+    """Tests keep Django's cache in memory, whatever the environment names: clearing it then
+    never flushes a Redis database the broker shares. tests/test_rate_limits.py covers the
+    Redis cache of a deploy."""
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -82,6 +79,13 @@ def _cache_in_memory(settings):
             "KEY_PREFIX": "perennial",
         }
     }
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with no rate limit counted, nor anything remembered, by another."""
+    from django.core.cache import cache
+
     cache.clear()
 
 
