@@ -62,14 +62,13 @@ def limit_hit(*, scope: str, key: str, limit: Limit, now: float | None = None) -
     window = int(now // limit.seconds)
     name = f"{KEY_PREFIX}:{scope}:{key}:{limit.seconds}:{window}"
     try:
-        # The key outlives its window by a second so a late increment never restarts it.
-        cache.add(name, 0, timeout=limit.seconds + 1)
         try:
+            # Most requests find their window's key: two round trips to Redis.
             count = cache.incr(name)
         except ValueError:
-            # Expired between add and incr: this request starts the window's count.
-            cache.add(name, 1, timeout=limit.seconds + 1)
-            count = 1
+            # The window's first request. The key outlives its window by a second, so a
+            # late increment never starts a count that no window would use.
+            count = 1 if cache.add(name, 1, timeout=limit.seconds + 1) else cache.incr(name)
     except Exception:  # noqa: BLE001 - any cache failure: fail open, and say so
         logger.warning("rate limit cache unavailable; %s not counted", scope, exc_info=True)
         return 0
