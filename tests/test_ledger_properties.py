@@ -210,30 +210,30 @@ def test_balances_follow_the_rules_whatever_shopify_delivers(data):
     client = Client()
     processed: list[int] = []
 
-    def process(pks: list[int]) -> None:
-        for pk in pks:
-            assert delivery_process(pk) == Status.PROCESSED
-            model.applied.add(Delivery.objects.get(pk=pk).event_id)
-            processed.append(pk)
-
-    def waiting() -> list[int]:
-        return list(
+    def process(how_many: int) -> None:
+        """The workers take `how_many` of the stored deliveries, any of them first."""
+        backlog = list(
             Delivery.objects.filter(shop_domain=shop.domain, status=Status.RECEIVED)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
+        for _ in range(min(how_many, len(backlog))):
+            # One pick at a time rather than a whole permutation: a long story stays
+            # within what Hypothesis may draw for one example.
+            pk = backlog.pop(data.draw(st.integers(0, len(backlog) - 1), "next job"))
+            assert delivery_process(pk) == Status.PROCESSED
+            model.applied.add(Delivery.objects.get(pk=pk).event_id)
+            processed.append(pk)
 
     for event, webhook_id in sends:
         deliver(client, shop.domain, event, webhook_id)
-        # The workers catch up on some of the stored deliveries, in any order: the rest
-        # are late.
-        backlog = data.draw(st.permutations(waiting()), "backlog")
-        process(backlog[: data.draw(st.integers(0, len(backlog)), "caught up")])
+        # The workers catch up on some of the backlog; the rest is late.
+        process(data.draw(st.integers(0, len(events)), "caught up"))
         if data.draw(st.booleans(), "spend"):
             customer_id = data.draw(st.sampled_from(CUSTOMERS), "spender")
             spend(shop, reward, customer_id, model)
 
-    process(data.draw(st.permutations(waiting()), "the last backlog"))
+    process(len(events))
     # Each delivery is stored once, whatever Shopify sent twice.
     assert len(processed) == len(events)
     # A job that runs again (a redelivered message) changes nothing.
