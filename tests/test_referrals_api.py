@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import Client
 
 from loyalty.models import Member, Program, Referral
-from loyalty.services.referrals import referral_code_ensure, referral_visit
+from loyalty.services.referrals import fingerprint, referral_code_ensure, referral_visit
 from standin.signing import app_proxy_params
 from tests import factories
 from tests.factories import order_payload
@@ -214,3 +214,18 @@ def test_the_referrals_page_is_linked_from_members_and_shows_only_the_shops_refe
     only = client.get("/members/referrals", {**params, "id_token": session_token(shop=ALICE)})
     assert only.content.decode().count("<tr data-referral=") == 1
     assert "<tr data-referral=" not in page(client, "/members/referrals", shop=BOB)
+
+
+def test_the_visit_is_recorded_from_the_address_shopify_saw_not_one_the_shopper_sent(
+    client: Client, shopify
+):
+    shop = install()
+    with_referrals(shop)
+    member = advocate(shop)
+
+    # Left to right: what the shopper's browser claimed, the shopper as Shopify's proxy saw
+    # them, and Shopify's proxy as our TLS proxy saw it (README: one proxy of our own).
+    follow_link(client, member.referral_code, ip="198.51.100.66, 203.0.113.7, 23.227.38.65")
+
+    referral = Referral.objects.get(shop=shop)
+    assert referral.visit_ip_fingerprint == fingerprint("203.0.113.7")

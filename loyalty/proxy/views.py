@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from loyalty import selectors, tasks
 from loyalty.admin.json_bodies import json_object
 from loyalty.models import Member, RedemptionStatus, RewardKind, Shop, is_shop_domain
-from loyalty.ratelimit import proxy_rate_limited
+from loyalty.ratelimit import client_ip, proxy_rate_limited
 from loyalty.services.birthdays import BirthdayInvalid, BirthdayLocked, birthday_set
 from loyalty.services.redemptions import (
     NegativeBalance,
@@ -171,19 +171,14 @@ def referral(request: HttpRequest, code: str) -> HttpResponse:
     the store, recording nothing (docs/referrals.md)."""
     found = None
     if request.shop is not None:
-        found = referral_visit(shop=request.shop, code=code, ip=_visitor_ip(request))
+        found = referral_visit(
+            shop=request.shop, code=code, ip=client_ip(request, via_shopify=True)
+        )
     if found is None or not referral_discount_make(
         referral=found, timeout=settings.REDEMPTION_SHOPIFY_TIMEOUT
     ):
         return HttpResponseRedirect("/")
     return HttpResponseRedirect(f"/discount/{quote(found.code)}?redirect=/")
-
-
-def _visitor_ip(request: HttpRequest) -> str:
-    # Shopify's proxy is the client here: the shopper's address is the first forwarded one.
-    # It only groups repeated visits, so a forged header costs nothing but a row.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
 
 
 def _redemption_request(body: bytes) -> tuple[int, int | None, str]:
