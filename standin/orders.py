@@ -1,5 +1,5 @@
 """The shop's orders as the GraphQL Admin API reads them: `orders` (a connection searched,
-sorted and paged) and `order(id:)`, each needing `read_orders`.
+sorted and paged), `order(id:)` and `refund(id:)`, each needing `read_orders`.
 
 Sources (shopify.dev page titles): "orders" query (arguments `first`, `after`, `last`,
 `before`, `query`, `sortKey`, `reverse`), "OrderSortKeys", "Shopify API search syntax"
@@ -132,6 +132,23 @@ def order(context: Context) -> dict[str, Any] | None:
         stored = state.orders.get((context.shop.domain, int(found.group(1))))
         stored = copy.deepcopy(stored) if stored and _readable(state, stored) else None
     return _graphql_order(stored) if stored else None
+
+
+@resolver("refund", scope="read_orders")
+def refund(context: Context) -> dict[str, Any] | None:
+    """Object "Refund" by its gid, or null (also when its order is older than 60 days)."""
+    found = re.fullmatch(r"gid://shopify/Refund/(\d+)", str(context.inputs.get("id") or ""))
+    if found is None:
+        return None
+    state = context.state
+    with state.lock:
+        for (domain, _), stored in state.orders.items():
+            if domain != context.shop.domain or not _readable(state, stored):
+                continue
+            for candidate in stored.get("refunds") or []:
+                if str(candidate.get("id")) == found.group(1):
+                    return _refund(copy.deepcopy(candidate))
+    return None
 
 
 def _error(message: str) -> dict[str, Any]:

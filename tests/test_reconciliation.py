@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from loyalty.earning.orders import order_facts
-from loyalty.models import LedgerEntry, Member, Order, Reason, ReconciliationRun
+from loyalty.models import LedgerEntry, Member, Order, OrderProduct, Reason, ReconciliationRun
 from loyalty.services import reconciliation
 from loyalty.services.programs import program_for
 from loyalty.services.reconciliation import ORDER_QUERY, orders_reconcile, orders_reconcile_all
@@ -371,3 +371,36 @@ def test_the_command_reconciles_a_shop_since_a_time_and_refuses_a_bad_one(
     with pytest.raises(CommandError, match="no installed shop"):
         call_command("reconcile_orders", "--shop", "carol.myshopify.com")
     assert ReconciliationRun.objects.count() == 1
+
+
+def test_an_order_with_more_lines_than_one_page_is_read_on_and_earns_exactly(
+    client,
+    shopify,  # noqa: F811
+    monkeypatch,
+):
+    shop = installed(shopify)
+    monkeypatch.setattr(reconciliation, "LINES", 2)
+    monkeypatch.setattr(reconciliation, "MORE_LINES", 2)
+    # Five lines of 22.00 with 2.00 tax included in each: 110.00, earning on 100.00.
+    payload = order(subtotal="110.00", taxes_included=True, line_tax="2.00")
+    [line] = payload["line_items"]
+    payload["line_items"] = [
+        {**line, "id": 50010 + n, "product_id": 7001 + n, "price": "22.00"} for n in range(5)
+    ]
+    refund = refund_payload(
+        lines=(("11.00", "2.00"),) * 3, line_item_ids=[50010, 50011, 50012], quantities=[1, 1, 1]
+    )
+    happen(client, shopify, "orders/create", payload, lose=True)
+    happen(client, shopify, "refunds/create", refund, lose=True)
+
+    run = orders_reconcile(shop=shop, now=later())
+
+    # 100 earned; the refund gives back 33.00 less its 6.00 tax: floor(100 × 73 / 100).
+    assert balance() == (73, 0)
+    assert (run.points_credited, run.points_reversed) == (100, 27)
+    assert sorted(
+        OrderProduct.objects.filter(order__order_id=5001).values_list("product_id", flat=True)
+    ) == [7001, 7002, 7003, 7004, 7005]
+    roots = [c["operation_name"] or c["query"].split("(")[0] for c in graphql_calls(shopify, ALICE)]
+    assert sum("ReconcileOrderLines" in root for root in roots) == 2
+    assert sum("ReconcileRefundLines" in root for root in roots) == 1

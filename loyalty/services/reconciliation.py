@@ -46,8 +46,10 @@ FIRST_RUN_DAYS = 3
 # starts a day inside that, so that no order is silently out of reach.
 READABLE = timedelta(days=59)
 PAGE_SIZE = 100
-# Line items and refund lines read with an order (Shopify's query cost grows with them).
-LINES = 60
+# Line items and refund lines read with an order: Shopify's requested cost grows with them,
+# and an order with more is read on in pages of MORE_LINES.
+LINES = 25
+MORE_LINES = 100
 # Seconds one Admin API call may take, waits for the rate limit included.
 CALL_BUDGET = 60.0
 
@@ -66,7 +68,28 @@ query ReconcileOrders($first: Int!, $after: String, $query: String!) {
 }
 """
 
-ORDER_QUERY = """
+# What an order's line items and a refund's lines are read for: product ids (review
+# rewards), line tax (a taxes-included order earns without it), refunded amounts.
+_LINE_ITEMS = """
+fragment LineItems on LineItemConnection {
+  nodes {
+    product { legacyResourceId }
+    taxLines { priceSet { shopMoney { amount currencyCode } } }
+  }
+  pageInfo { hasNextPage endCursor }
+}
+"""
+_REFUND_LINES = """
+fragment RefundLines on RefundLineItemConnection {
+  nodes {
+    subtotalSet { shopMoney { amount currencyCode } }
+    totalTaxSet { shopMoney { amount currencyCode } }
+  }
+  pageInfo { hasNextPage endCursor }
+}
+"""
+ORDER_QUERY = (
+    """
 query ReconcileOrder($id: ID!, $lines: Int!) {
   order(id: $id) {
     legacyResourceId
@@ -92,27 +115,35 @@ query ReconcileOrder($id: ID!, $lines: Int!) {
       defaultEmailAddress { emailAddress }
       defaultAddress { address1 address2 city zip provinceCode countryCodeV2 }
     }
-    lineItems(first: $lines) {
-      nodes {
-        product { legacyResourceId }
-        taxLines { priceSet { shopMoney { amount currencyCode } } }
-      }
-      pageInfo { hasNextPage }
-    }
+    lineItems(first: $lines) { ...LineItems }
     refunds {
+      id
       legacyResourceId
       createdAt
-      refundLineItems(first: $lines) {
-        nodes {
-          subtotalSet { shopMoney { amount currencyCode } }
-          totalTaxSet { shopMoney { amount currencyCode } }
-        }
-        pageInfo { hasNextPage }
-      }
+      refundLineItems(first: $lines) { ...RefundLines }
     }
   }
 }
 """
+    + _LINE_ITEMS
+    + _REFUND_LINES
+)
+LINE_ITEMS_QUERY = (
+    """
+query ReconcileOrderLines($id: ID!, $first: Int!, $after: String) {
+  order(id: $id) { lineItems(first: $first, after: $after) { ...LineItems } }
+}
+"""
+    + _LINE_ITEMS
+)
+REFUND_LINES_QUERY = (
+    """
+query ReconcileRefundLines($id: ID!, $first: Int!, $after: String) {
+  refund(id: $id) { refundLineItems(first: $first, after: $after) { ...RefundLines } }
+}
+"""
+    + _REFUND_LINES
+)
 
 
 class OrderUnreadable(Exception):
@@ -228,19 +259,13 @@ def orders_reconcile_all(
 
 
 def webhook_payload(order: dict[str, Any]) -> dict[str, Any]:
-    """The GraphQL `Order` as its orders/* webhook carries it: the REST fields that
-    loyalty.earning reads (order_facts, order_referral_facts), nothing else.
-
-    Raises OrderUnreadable when its line items or a refund's lines run past one page.
-    """
+    """The GraphQL `Order` (every line read: see `_order_read`) as its orders/* webhook
+    carries it: the REST fields that loyalty.earning reads (order_facts,
+    order_referral_facts), nothing else."""
     items = order.get("lineItems") or {}
-    if (items.get("pageInfo") or {}).get("hasNextPage"):
-        raise OrderUnreadable(f"more than {LINES} line items; its webhook must carry it")
     refunds = []
     for refund in order.get("refunds") or []:
         lines = refund.get("refundLineItems") or {}
-        if (lines.get("pageInfo") or {}).get("hasNextPage"):
-            raise OrderUnreadable(f"a refund of more than {LINES} lines; its webhook must carry it")
         refunds.append(
             {
                 "id": refund.get("legacyResourceId"),
@@ -352,16 +377,7 @@ def _unapplied(shop: Shop, page: list[ListedOrder]) -> list[int]:
 
 
 def _order_repair(shop: Shop, order_id: int) -> None:
-    data = admin_graphql(
-        shop,
-        ORDER_QUERY,
-        {"id": f"gid://shopify/Order/{order_id}", "lines": LINES},
-        timeout=CALL_BUDGET,
-    )
-    order = data.get("order")
-    if not isinstance(order, dict):
-        raise OrderUnreadable("Shopify no longer returns it")
-    payload = webhook_payload(order)
+    payload = webhook_payload(_order_read(shop, order_id))
     order_settle(
         shop=shop,
         facts=order_facts(payload),
@@ -369,6 +385,39 @@ def _order_repair(shop: Shop, order_id: int) -> None:
         referral=order_referral_facts(payload),
         actor=ACTOR,
     )
+
+
+def _order_read(shop: Shop, order_id: int) -> dict[str, Any]:
+    """The order with all its line items and every refund's lines (read on in pages when
+    an order has more than LINES)."""
+    gid = f"gid://shopify/Order/{order_id}"
+    data = admin_graphql(shop, ORDER_QUERY, {"id": gid, "lines": LINES}, timeout=CALL_BUDGET)
+    order = data.get("order")
+    if not isinstance(order, dict):
+        raise OrderUnreadable("Shopify no longer returns it")
+    _read_on(shop, order, "lineItems", LINE_ITEMS_QUERY, "order", gid)
+    for refund in order.get("refunds") or []:
+        _read_on(shop, refund, "refundLineItems", REFUND_LINES_QUERY, "refund", refund["id"])
+    return order
+
+
+def _read_on(shop: Shop, owner: dict, field: str, query: str, root: str, gid: str) -> None:
+    connection = owner.get(field) or {}
+    nodes = list(connection.get("nodes") or [])
+    page_info = connection.get("pageInfo") or {}
+    while page_info.get("hasNextPage"):
+        data = admin_graphql(
+            shop,
+            query,
+            {"id": gid, "first": MORE_LINES, "after": page_info.get("endCursor")},
+            timeout=CALL_BUDGET,
+        )
+        page = ((data.get(root) or {}).get(field)) or {}
+        if not page.get("nodes"):
+            raise OrderUnreadable(f"Shopify stopped answering its {field} after {len(nodes)}")
+        nodes.extend(page["nodes"])
+        page_info = page.get("pageInfo") or {}
+    owner[field] = {"nodes": nodes, "pageInfo": {"hasNextPage": False}}
 
 
 def _totals(run: ReconciliationRun, *, shop: Shop, after_entry: int) -> None:
