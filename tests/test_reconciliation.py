@@ -285,14 +285,16 @@ def test_a_run_shopify_keeps_failing_is_incomplete_and_the_next_reads_its_window
 
     assert not failed.complete and failed.repaired == 0
     assert failed.error_text.startswith("stopped: Admin API answered HTTP 503")
-    # No complete run yet: the second reads from as far back as a first run does.
-    assert retried.window_start == retried.window_end - timedelta(days=3)
+    # No complete run yet: the second reads from as far back as the first (the install).
+    assert retried.window_start == failed.window_start == shop.installed_at
     assert retried.complete and retried.repaired == 1 and balance() == (100, 0)
 
 
 def test_the_next_window_starts_an_hour_before_the_last_complete_one_ended(shopify):  # noqa: F811
     shop = installed(shopify)
     now = timezone.now()
+    shop.installed_at = now - timedelta(days=100)
+    shop.save()
     program_update_hold(shop, 7)
 
     first = orders_reconcile(shop=shop, now=now)
@@ -353,7 +355,9 @@ def test_the_command_reconciles_a_shop_since_a_time_and_refuses_a_bad_one(
     shopify,  # noqa: F811
     capsys,
 ):
-    installed(shopify)
+    shop = installed(shopify)
+    shop.installed_at = timezone.now() - timedelta(days=2)
+    shop.save()
     happen(client, shopify, "orders/create", order(subtotal="42.00"), lose=True)
     since = (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     with shopify.state.lock:
@@ -404,3 +408,19 @@ def test_an_order_with_more_lines_than_one_page_is_read_on_and_earns_exactly(
     roots = [c["operation_name"] or c["query"].split("(")[0] for c in graphql_calls(shopify, ALICE)]
     assert sum("ReconcileOrderLines" in root for root in roots) == 2
     assert sum("ReconcileRefundLines" in root for root in roots) == 1
+
+
+def test_orders_from_before_the_shop_installed_the_app_are_not_credited(client, shopify):  # noqa: F811
+    shop = installed(shopify)
+    happen(client, shopify, "orders/create", order(5001, 1001, "25.00"), lose=True)
+    with shopify.state.lock:
+        # Changed an hour before the install: no webhook was ever due to the app.
+        before = shop.installed_at - timedelta(hours=1)
+        shopify.state.orders[(ALICE, 5001)]["updated_at"] = before.isoformat()
+    happen(client, shopify, "orders/create", order(5002, 1001, "30.00"), lose=True)
+
+    run = orders_reconcile(shop=shop, now=later())
+
+    assert run.window_start == shop.installed_at
+    assert (run.orders_read, run.repaired) == (1, 1)
+    assert balance() == (30, 0)

@@ -166,8 +166,9 @@ def reconciliation_window(
     """[start, end) of the orders' `updated_at` the next run reads.
 
     From `since` if given, else from the end of the last complete run less OVERLAP, else
-    (a first run) FIRST_RUN_DAYS or the program's hold period back; never further back than
-    the Admin API can read. Ends SETTLE before `now`.
+    (a first run) FIRST_RUN_DAYS or the program's hold period back; never before the shop
+    installed the app, nor further back than the Admin API can read. Ends SETTLE before
+    `now`.
     """
     end = now - SETTLE
     if since is None:
@@ -181,7 +182,12 @@ def reconciliation_window(
         else:
             days = max(FIRST_RUN_DAYS, program_for(shop=shop).hold_days)
             since = end - timedelta(days=days)
-    start = min(max(since, now - READABLE), end)
+    oldest = now - READABLE
+    if shop.installed_at is not None:
+        # Before its (last) install the app was sent no webhooks: what happened then is not
+        # the app's to credit.
+        oldest = max(oldest, shop.installed_at)
+    start = min(max(since, oldest), end)
     return start, end
 
 
