@@ -59,3 +59,23 @@ def test_the_sync_page_shows_the_shops_last_check_and_what_it_repaired(client, s
 
 def test_before_the_first_check_the_sync_page_says_so(client, shops):  # noqa: F811
     assert line(page(client, "/settings/sync", shop=ALICE)).endswith("It has not checked yet.")
+
+
+def test_a_members_history_says_which_entries_a_missed_webhook_left_to_reconciliation(
+    client,
+    shops,  # noqa: F811
+):
+    from loyalty.services.ledger import points_record
+    from tests.factories import member
+
+    alice, _ = shops
+    ada = member(alice, customer_id=1001)
+    for key, actor in (("order:1:earned", "reconciliation"), ("order:2:earned", "")):
+        points_record(
+            member=ada, points=10, reason="order_earned", idempotency_key=key, actor=actor
+        )
+
+    rows = re.findall(r"<tr>(.*?)</tr>", page(client, "/members/1001"), re.S)
+    who = [text(re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[-1]) for row in rows if "<td" in row]
+
+    assert who == ["automatic", "automatic (its webhook never arrived)"]
