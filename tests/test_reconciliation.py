@@ -424,3 +424,18 @@ def test_orders_from_before_the_shop_installed_the_app_are_not_credited(client, 
     assert run.window_start == shop.installed_at
     assert (run.orders_read, run.repaired) == (1, 1)
     assert balance() == (30, 0)
+
+
+def test_a_listing_without_usable_ids_stops_the_run_recorded_and_incomplete(
+    shopify,  # noqa: F811
+    monkeypatch,
+):
+    shop = installed(shopify)
+    garbled = {"orders": {"nodes": [{"legacyResourceId": None}], "pageInfo": {}}}
+    monkeypatch.setattr(reconciliation, "admin_graphql", lambda *args, **kwargs: garbled)
+
+    run = orders_reconcile(shop=shop, now=later())
+
+    assert (run.complete, run.repaired, run.errors) == (False, 0, 1)
+    assert run.error_text.startswith("stopped: Shopify listed an order without a usable")
+    assert run.finished_at is not None

@@ -231,6 +231,10 @@ def orders_reconcile(
         logger.warning("reconciling %s stopped: %s", shop.domain, error)
         problems.append(f"stopped: {error}")
         complete = False
+    except Exception as error:  # noqa: BLE001 - the run is recorded whatever stopped it
+        logger.exception("reconciling %s stopped", shop.domain)
+        problems.append(f"stopped: {error.__class__.__name__}: {error}")
+        complete = False
     _totals(run, shop=shop, after_entry=last_entry)
     run.errors = len(problems)
     run.error_text = "\n".join(problems)[:10000]
@@ -336,7 +340,15 @@ def _order_pages(shop: Shop, search: str) -> Iterator[list[ListedOrder]]:
             timeout=CALL_BUDGET,
         )
         connection = data.get("orders") or {}
-        yield [_listed(node) for node in connection.get("nodes") or []]
+        try:
+            page = [_listed(node) for node in connection.get("nodes") or []]
+        except (KeyError, TypeError, ValueError) as error:
+            raise AdminApiError(
+                f"Shopify listed an order without a usable legacyResourceId: {error!r}",
+                status=200,
+                transient=False,
+            ) from error
+        yield page
         page_info = connection.get("pageInfo") or {}
         if not page_info.get("hasNextPage"):
             return
