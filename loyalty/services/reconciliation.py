@@ -48,7 +48,7 @@ READABLE = timedelta(days=59)
 PAGE_SIZE = 100
 # Line items and refund lines read with an order: Shopify's requested cost grows with them,
 # and an order with more is read on in pages of MORE_LINES.
-LINES = 25
+LINES = 10
 MORE_LINES = 100
 # Seconds one Admin API call may take, waits for the rate limit included.
 CALL_BUDGET = 60.0
