@@ -439,3 +439,21 @@ def test_a_listing_without_usable_ids_stops_the_run_recorded_and_incomplete(
     assert (run.complete, run.repaired, run.errors) == (False, 0, 1)
     assert run.error_text.startswith("stopped: Shopify listed an order without a usable")
     assert run.finished_at is not None
+
+
+def test_runs_older_than_30_days_are_forgotten_but_the_last_complete_one(shopify):  # noqa: F811
+    shop = installed(shopify)
+    now = timezone.now()
+    shop.installed_at = now - timedelta(days=100)
+    shop.save()
+    old = [orders_reconcile(shop=shop, now=now - timedelta(days=d)) for d in (40, 35)]
+    ReconciliationRun.objects.filter(pk=old[1].pk).update(complete=False)
+    recent = orders_reconcile(shop=shop, now=now - timedelta(days=3))
+    ReconciliationRun.objects.filter(pk=recent.pk).update(complete=False)
+
+    latest = orders_reconcile(shop=shop, now=now)
+
+    kept = set(ReconciliationRun.objects.filter(shop=shop).values_list("pk", flat=True))
+    assert kept == {old[0].pk, recent.pk, latest.pk}
+    # The kept complete run still starts the next window.
+    assert latest.window_start == old[0].window_end - timedelta(hours=1)

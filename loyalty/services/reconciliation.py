@@ -50,6 +50,8 @@ PAGE_SIZE = 100
 # and an order with more is read on in pages of MORE_LINES.
 LINES = 10
 MORE_LINES = 100
+# Runs are kept this long (the newest complete one always: it starts the next window).
+KEEP_RUNS = timedelta(days=30)
 # Seconds one Admin API call may take, waits for the rate limit included.
 CALL_BUDGET = 60.0
 
@@ -203,6 +205,7 @@ def orders_reconcile(
     """
     now = now or timezone.now()
     start, end = reconciliation_window(shop=shop, now=now, since=since)
+    _old_runs_forget(shop=shop, now=now)
     run = ReconciliationRun.objects.create(
         shop=shop, window_start=start, window_end=end, started_at=now
     )
@@ -436,6 +439,19 @@ def _read_on(shop: Shop, owner: dict, field: str, query: str, root: str, gid: st
         nodes.extend(page["nodes"])
         page_info = page.get("pageInfo") or {}
     owner[field] = {"nodes": nodes, "pageInfo": {"hasNextPage": False}}
+
+
+def _old_runs_forget(*, shop: Shop, now: datetime) -> None:
+    # One row an hour per shop: without this the table grows by 8,760 rows a shop a year.
+    newest_complete = (
+        ReconciliationRun.objects.filter(shop=shop, complete=True)
+        .order_by("-window_end")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    ReconciliationRun.objects.filter(shop=shop, started_at__lt=now - KEEP_RUNS).exclude(
+        pk=newest_complete
+    ).delete()
 
 
 def _totals(run: ReconciliationRun, *, shop: Shop, after_entry: int) -> None:
