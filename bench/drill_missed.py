@@ -178,7 +178,9 @@ def drill(standin, app_url: str, args: argparse.Namespace) -> int:
             for call in standin.state.calls
         )
     wrong_after = wrong()
+    run_waits = list(waited)
     second = orders_reconcile(shop=shop, now=now + timedelta(hours=1))
+    second_waits = waited[len(run_waits) :]
     entries = LedgerEntry.objects.filter(shop=shop).count()
     for topic, body in lost:
         sender.send_webhook(
@@ -222,9 +224,11 @@ def drill(standin, app_url: str, args: argparse.Namespace) -> int:
                 f"{run.errors} errors, {'complete' if run.complete else 'INCOMPLETE'}, "
                 f"{took:.1f} s; Admin API calls: "
                 + ", ".join(f"{n} {f}" for f, n in sorted(calls.items()))
-                + f"; {len(waited)} waits for the rate limit, {sum(waited):.1f} s in all",
+                + f"; {len(run_waits)} waits for the rate limit, {sum(run_waits):.1f} s in all",
                 f"  after the run: {wrong_after} members wrong of "
-                f"{len(set(expected))}; second run repaired {second.repaired}",
+                f"{len(set(expected))}; second run: {second.orders_read} read, "
+                f"{second.repaired} repaired, {len(second_waits)} waits "
+                f"({sum(second_waits):.1f} s)",
                 f"  the {len(lost)} lost webhooks delivered late: {late_entries} ledger entries "
                 f"added; deliveries not processed: {failed}; check_ledger "
                 f"{'clean' if ledger_ok else 'DRIFT'}",
