@@ -16,6 +16,7 @@ from loyalty.models import RedemptionStatus, Shop
 from loyalty.services.imports import member_import_run, member_imports_stale
 from loyalty.services.notifications import notifications_send
 from loyalty.services.orders import pending_points_release
+from loyalty.services.reconciliation import orders_reconcile_all
 from loyalty.services.redemptions import (
     redemption_deliver,
     redemptions_expire,
@@ -261,6 +262,17 @@ def run_daily_jobs() -> None:
     report = daily_jobs_run()
     if report.failed:
         logger.warning("daily jobs failed for %d shops; the next hour retries", len(report.failed))
+
+
+@cron("37 * * * *")
+@dramatiq.actor(broker=broker, max_retries=0, time_limit=55 * 60 * 1000)
+def reconcile_orders() -> None:
+    # Hourly: orders whose webhooks never arrived are credited (or reversed) within about
+    # an hour, and each run reads only the hour or so since the last (docs/reconciliation.md).
+    runs = orders_reconcile_all()
+    repaired = sum(run.repaired for run in runs)
+    if repaired:
+        logger.info("reconciliation applied %d orders whose webhooks never arrived", repaired)
 
 
 @cron("*/5 * * * *")

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import requests
 
+from . import orders as order_topics
 from . import payloads, sender, signing
 from .state import Knobs, Shop, State
 from .throttle import fault_from
@@ -276,6 +277,42 @@ def send_webhook(state: State, request: Request) -> Response:
     return json_response(200, {"status": answer.status_code, "body": answer.text[:2000]})
 
 
+def orders(state: State, request: Request) -> Response:
+    """POST {shop, topic, payload, lose?, url?}: an order event happens at Shopify (orders/*
+    with the whole order, refunds/create with the refund): the order the `orders` query
+    reads changes, and its webhook is delivered, or, with `lose: true`, never sent (a
+    missed webhook). Answers {recorded, lost, status}."""
+    body = _body(request)
+    shop = _shop_arg(request, body)
+    topic = str(body.get("topic") or "")
+    payload = body.get("payload")
+    if shop is None or topic not in order_topics.RECORDED_TOPICS or not isinstance(payload, dict):
+        return json_response(
+            400,
+            {
+                "error": "send shop (a myshopify.com domain), topic (one of "
+                f"{', '.join(order_topics.RECORDED_TOPICS)}) and payload (an object)"
+            },
+        )
+    try:
+        webhook_body = order_topics.order_record(state, shop, topic, payload)
+    except (KeyError, TypeError, ValueError) as error:
+        return json_response(400, {"error": f"could not record it: {error!r}"})
+    if body.get("lose"):
+        return json_response(200, {"recorded": True, "lost": True, "status": None})
+    try:
+        answer = sender.send_webhook(
+            body.get("url") or state.app_url + WEBHOOKS_PATH,
+            topic=topic,
+            shop=shop,
+            payload=webhook_body,
+            secret=state.api_secret,
+        )
+    except requests.RequestException as error:
+        return json_response(502, {"recorded": True, "lost": False, "error": str(error)})
+    return json_response(200, {"recorded": True, "lost": False, "status": answer.status_code})
+
+
 def uninstall(state: State, request: Request) -> Response:
     """POST {shop}: revoke the shop's tokens, then deliver app/uninstalled (Shopify's order)."""
     body = _body(request)
@@ -333,6 +370,7 @@ def reset(state: State, request: Request) -> Response:
             state.products,
             state.themes,
             state.faults,
+            state.orders,
         ):
             store.clear()
         state.calls.clear()
@@ -360,6 +398,7 @@ def add_routes(router: Router, state: State) -> None:
     router.add("GET DELETE", "/_standin/calls", bind(calls))
     router.add("GET", "/_standin/records", bind(records))
     router.add("POST", "/_standin/webhooks", bind(send_webhook))
+    router.add("POST", "/_standin/orders", bind(orders))
     router.add("POST", "/_standin/uninstall", bind(uninstall))
     router.add("GET", "/_standin/customer-login", bind(customer_login))
     router.add("POST", "/_standin/reset", bind(reset))

@@ -331,5 +331,6 @@ def themes(context: Context) -> dict[str, Any]:
     return _connection([_theme(state, theme) for theme in chosen], inputs)
 
 
-# The reward operations (code discounts, store credit) register their resolvers here.
-from . import rewards  # noqa: E402, F401
+# The reward operations (code discounts, store credit) and the order reads register their
+# resolvers here.
+from . import orders, rewards  # noqa: E402, F401

@@ -220,6 +220,9 @@ class State:
     # The shop's products as `product(id:)` reads them, keyed (shop, product gid); none
     # exist until set_product (or POST /_standin/products) makes them.
     products: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # Each shop's orders as their webhooks carry them, keyed (shop, order id): what the
+    # `orders` and `order` queries read (standin/orders.py).
+    orders: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     # Each shop's themes, made on first sight: a published (MAIN) one and a draft.
     themes: dict[str, list[Theme]] = field(default_factory=dict)
     _serial: int = 1000

@@ -559,10 +559,10 @@ def test_calls_are_recorded_with_query_variables_and_token(shopify, token):
 
 
 def test_an_unknown_root_field_is_a_graphql_error(shopify, token):
-    body = graphql(shopify, token, "query { shop { name } orders(first: 5) { nodes { id } } }")
+    body = graphql(shopify, token, "query { shop { name } draftOrders(first: 5) { nodes { id } } }")
     assert body.status_code == 200
     errors = body.json()["errors"]
-    assert errors[0]["extensions"]["fieldName"] == "orders"
+    assert errors[0]["extensions"]["fieldName"] == "draftOrders"
     assert "data" not in body.json()
 
 

@@ -1,6 +1,7 @@
 """The embedded admin's Sync page (linked from Settings): the webhook deliveries from
 Shopify that failed, each with a Retry button (static/admin/deliveries.js calls
-`POST /api/admin/deliveries/{id}/replay`).
+`POST /api/admin/deliveries/{id}/replay`), and the last check for orders whose webhooks
+never arrived (loyalty.services.reconciliation).
 
 Lives in `webhooks`, beside its JSON API, because `loyalty` never imports `webhooks`.
 """
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from loyalty.admin.auth import embedded_document_view
 from loyalty.admin.pages import admin_page, page_url
+from loyalty.models import ReconciliationRun
 
 from .admin_api import delivery_error_line
 from .models import Status
@@ -37,6 +39,11 @@ def sync_page(request: HttpRequest) -> HttpResponse:
                 for delivery in failed
             ],
             "deliveries_shown": DELIVERIES_SHOWN,
+            "reconciliation": ReconciliationRun.objects.filter(
+                shop=request.shop, finished_at__isnull=False
+            )
+            .order_by("-started_at")
+            .first(),
             "settings_url": page_url(request, "settings-page"),
         },
     )

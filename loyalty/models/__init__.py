@@ -8,6 +8,7 @@ from .onboarding import Onboarding
 from .order import Order, Refund
 from .privacy import PrivacyRequest
 from .program import Program, Rounding
+from .reconciliation import ReconciliationRun
 from .redemption import Redemption, RedemptionStatus
 from .referral import Referral, ReferralState, RefusalReason
 from .review import OrderProduct, ReviewDelivery, ReviewStatus
@@ -38,6 +39,7 @@ __all__ = [
     "PrivacyRequest",
     "Program",
     "Reason",
+    "ReconciliationRun",
     "Redemption",
     "RedemptionStatus",
     "Referral",

@@ -63,8 +63,13 @@ def order_settle(
     discount_codes: Sequence[str] = (),
     referral: OrderReferralFacts | None = None,
     now: datetime | None = None,
+    actor: str = "",
 ) -> Order:
     """Merge an order webhook (create, paid, updated, cancelled) and settle its points.
+
+    `actor` names who applied it, on the order's ledger entries: blank for a webhook,
+    "reconciliation" when loyalty.services.reconciliation read the order back from Shopify
+    because its webhook never arrived (same entries, same idempotency keys).
 
     The first time the order is seen paid (and is not a test order) it is also counted in
     the Dashboard's daily figures (loyalty.stats.orders). A redeemed code among the order's
@@ -121,6 +126,7 @@ def order_settle(
             now=now,
             discount_codes=discount_codes,
             referral=referral,
+            actor=actor,
         )
         if counting:
             figures_order_add(shop=shop, changes=changes)
@@ -218,16 +224,18 @@ def _settle(
     now: datetime,
     discount_codes: Sequence[str] = (),
     referral: OrderReferralFacts | None = None,
+    actor: str = "",
 ) -> None:
     if order.seen and order.points_earned is None:
-        _earn(order=order, program=program, now=now)
-    _apply_refunds(order=order)
+        _earn(order=order, program=program, now=now, actor=actor)
+    _apply_refunds(order=order, actor=actor)
     if order.cancelled and order.points_held > 0:
         _take_back(
             order=order,
             points=order.points_held,
             reason=Reason.ORDER_CANCELLED,
             key=f"order:{order.order_id}:cancelled",
+            actor=actor,
         )
         tier_tally_add(member=order.member, day=_tally_day(order), amount=-_amount_kept(order))
     order.save()
@@ -236,7 +244,7 @@ def _settle(
     )
 
 
-def _earn(*, order: Order, program: Program, now: datetime) -> None:
+def _earn(*, order: Order, program: Program, now: datetime, actor: str = "") -> None:
     reason = _why_not_earning(order=order, program=program)
     if reason:
         order.not_earning_reason = reason
@@ -268,6 +276,7 @@ def _earn(*, order: Order, program: Program, now: datetime) -> None:
         idempotency_key=f"order:{order.order_id}:earned",
         order_id=order.order_id,
         available_at=available_at,
+        actor=actor,
         note=order.name,
     )
     order.points_held = points
@@ -298,7 +307,7 @@ def _why_not_earning(*, order: Order, program: Program) -> str:
     return ""
 
 
-def _apply_refunds(*, order: Order) -> None:
+def _apply_refunds(*, order: Order, actor: str = "") -> None:
     if not order.has_refunds or not order.points_earned:
         return
     refunds = list(
@@ -339,12 +348,19 @@ def _apply_refunds(*, order: Order) -> None:
                 reason=Reason.ORDER_REFUNDED,
                 key=f"order:{order.order_id}:refund:{refund.refund_id}",
                 refund_id=refund.refund_id,
+                actor=actor,
             )
         Refund.objects.filter(pk=refund.pk).update(applied=True)
 
 
 def _take_back(
-    *, order: Order, points: int, reason: str, key: str, refund_id: int | None = None
+    *,
+    order: Order,
+    points: int,
+    reason: str,
+    key: str,
+    refund_id: int | None = None,
+    actor: str = "",
 ) -> None:
     # Until its hold ends every point an order holds is pending; after, all are available.
     pending = order.release_at is not None
@@ -356,6 +372,7 @@ def _take_back(
         idempotency_key=key,
         order_id=order.order_id,
         refund_id=refund_id,
+        actor=actor,
         note=order.name,
     )
     order.points_held -= points
