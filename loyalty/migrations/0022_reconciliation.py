@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loyalty', '0017_notifications'),
+        ('loyalty', '0021_notification_send_failures'),
     ]
 
     operations = [
