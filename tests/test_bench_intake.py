@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -15,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 import intake  # noqa: E402
 import measure  # noqa: E402
-from intake_report import CASES, Result, Window  # noqa: E402
+from intake_report import CASES, Result, Window, report  # noqa: E402
 
 
 def window(start: float, rps: float, p99_ms: float, *, web_cores: float = 0.5) -> Window:
@@ -92,3 +93,42 @@ def test_memory_is_sampled_for_a_process_group_leader_and_its_children():
     assert 30 * 1024 <= peaks.largest_child_kb < 80 * 1024
     assert 0 < peaks.leader_kb < peaks.largest_child_kb
     assert peaks.sum_kb >= 30 * 1024 + peaks.leader_kb // 2
+
+
+def test_the_report_judges_each_app_case_and_says_what_else_used_the_machine():
+    memory = {"web": measure.GroupMemory(26 * 1024, 80 * 1024, 187 * 1024, 2)}
+    worker_memory = {**memory, "worker": measure.GroupMemory(26 * 1024, 90 * 1024, 0, 1)}
+    results = []
+    for case in CASES:
+        windows = (
+            [window(0, 1000, 10.0), window(60, 990, 70.0)]
+            if case.held
+            else [window(0, 2000 if case.name != "floor" else 1500, 8.0)]
+        )
+        results.append(
+            Result(
+                case=case, windows=windows, stored=None if case.table is None else 10**6,
+                cores={"web": 0.8, "other": 0.4}, processed=100, failed=0,
+                waiting_after=5, memory=worker_memory if case.worker else memory,
+            )
+        )  # fmt: skip
+    args = SimpleNamespace(
+        web_workers=2, wrk_threads=2, connections=8, window=60, warmup=200, baseline=60,
+        hold=120, backlog=1000,
+    )  # fmt: skip
+
+    text = report(results, args, machine="a test", load_after=1.0, body_bytes=3700)
+
+    assert (
+        "| App intake held, worker running: p99 < 50 ms at 8 connections, every window | "
+        "70.0 ms (other programs took 0.10 cores in that window) | FAIL |" in text
+    )
+    assert (
+        "| App intake, no worker, empty inbox: throughput ≥ 60% of the minimal durable "
+        "intake | 133% (2,000 of 1,500 req/s; worst window 133%; other programs took 0.40 "
+        "cores, during the floor's run 0.40) | PASS |" in text
+    )
+    assert "peak RSS of each worker process < 200 MB | 90 MB | PASS |" in text
+    # Nothing can be stored that was not sent: a million stored of 119,416 sent is wrong.
+    assert text.count("every delivery acknowledged 2xx and stored") == len(CASES)
+    assert "1000000 stored of 119400 acknowledged | FAIL |" in text
