@@ -417,3 +417,8 @@ def ensure_wrk() -> str:
     if not found:
         raise RuntimeError("wrk is still missing after apt-get install wrk")
     return found
+
+
+def scheduler_argv() -> list[str]:
+    """The Procfile's `scheduler:` line (it enqueues the sweeper and the periodic jobs)."""
+    return [sys.executable, "manage.py", "crontab", "--no-heartbeat"]

@@ -167,3 +167,69 @@ def profile_summary(path: Path, *, within: str, top: int = 20) -> str:
             f"{100 * waiting / inside:4.1f})  {function} {file}:{number}  {source}"
         )
     return "\n".join(lines)
+
+
+@dataclass
+class GroupMemory:
+    """Peak resident memory of one process group, in kB: its leader (gunicorn's master,
+    dramatiq's main process), its largest other process (a worker), and the largest sum
+    of the whole group's resident memory at one sample."""
+
+    leader_kb: int = 0
+    largest_child_kb: int = 0
+    sum_kb: int = 0
+    children: int = 0
+
+
+class MemoryMeter:
+    """Peak resident memory (RSS) of the processes of named process groups.
+
+    Call `sample` every second: it reads each process's VmRSS from /proc, and keeps its
+    VmHWM too (the kernel's own peak of that process, which catches a peak between two
+    samples). A sum counts pages a forked worker still shares with its master in both, so
+    it is an upper bound of what the group uses.
+    """
+
+    def __init__(self, groups: Mapping[str, int]) -> None:
+        self.groups = dict(groups)
+        self.peak: dict[int, int] = {}
+        self.member_of: dict[int, str] = {}
+        self.sum_peak: dict[str, int] = dict.fromkeys(self.groups, 0)
+
+    def sample(self) -> None:
+        names = {pgid: name for name, pgid in self.groups.items()}
+        sums = dict.fromkeys(self.groups, 0)
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                name = names.get(int(fields[2]))
+                if name is None or fields[0] == "Z":
+                    continue
+                rss, hwm = _resident_kb(stat.parent / "status")
+                pid = int(stat.parent.name)
+                self.member_of[pid] = name
+                self.peak[pid] = max(self.peak.get(pid, 0), rss, hwm)
+                sums[name] += rss
+        for name, total in sums.items():
+            self.sum_peak[name] = max(self.sum_peak[name], total)
+
+    def peaks(self) -> dict[str, GroupMemory]:
+        found = {name: GroupMemory(sum_kb=self.sum_peak[name]) for name in self.groups}
+        for pid, name in self.member_of.items():
+            group = found[name]
+            if pid == self.groups[name]:
+                group.leader_kb = self.peak[pid]
+            else:
+                group.largest_child_kb = max(group.largest_child_kb, self.peak[pid])
+                group.children += 1
+        return found
+
+
+def _resident_kb(status: Path) -> tuple[int, int]:
+    values = {"VmRSS": 0, "VmHWM": 0}
+    for line in status.read_text().splitlines():
+        # "VmRSS:\t  123456 kB"
+        key, _, rest = line.partition(":")
+        if key in values:
+            values[key] = int(rest.split()[0])
+    return values["VmRSS"], values["VmHWM"]
