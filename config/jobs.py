@@ -7,6 +7,7 @@ a scheduler thread for the periodic jobs), so `runserver` alone credits points.
 
 import logging
 import threading
+import time
 
 import dramatiq
 from django.conf import settings
@@ -100,6 +101,22 @@ def outstanding_messages(queue_name: str) -> int:
         queue = broker.queues.get(queue_name)
         return queue.unfinished_tasks if queue is not None else 0
     if broker.__class__.__name__ == "RedisBroker":
-        return int(broker.client.hlen(f"{broker.namespace}:{queue_name}.msgs"))
+        return _redis_outstanding(queue_name)
     ready, delayed, _dead = broker.get_queue_message_counts(queue_name)
     return ready + delayed
+
+
+def _redis_outstanding(queue_name: str) -> int:
+    # dramatiq's Redis layout (its dispatch.lua): the queue's list holds the waiting message
+    # ids; a worker moves what it fetches into its own `__acks__` set until it acknowledges
+    # them, and keeps a heartbeat. A worker killed with messages fetched leaves them in its
+    # set until the broker's rare maintenance gives them back; counting them would have the
+    # sweeper wait for jobs no one is running, so only live workers' sets count.
+    client, namespace = broker.client, broker.namespace
+    alive_since = time.time() * 1000 - broker.heartbeat_timeout
+    workers = client.zrangebyscore(f"{namespace}:__heartbeats__", alive_since, "+inf")
+    pipe = client.pipeline(transaction=False)
+    pipe.llen(f"{namespace}:{queue_name}")
+    for worker in workers:
+        pipe.scard(f"{namespace}:__acks__.{worker.decode()}.{queue_name}")
+    return sum(int(count) for count in pipe.execute())

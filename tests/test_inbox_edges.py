@@ -62,6 +62,54 @@ def test_sweeper_leaves_a_backlog_alone_until_the_workers_pass_it(client, monkey
     assert processing.deliveries_sweep(send=lambda pk: None, now=later) == 1
 
 
+def test_a_delivery_sent_again_is_not_sent_again_while_its_new_job_waits_its_turn(
+    client, monkeypatch
+):
+    # The sweeper's re-send joins the back of a backlog: until the workers get past what
+    # was received after the re-send, it is waiting, not lost.
+    for name in ("lost", "done"):
+        post(client, "orders/paid", order_payload(), webhook_id=name)
+    t0 = timezone.now() - timedelta(minutes=10)
+    Delivery.objects.filter(webhook_id="lost").update(received_at=t0)
+    Delivery.objects.filter(webhook_id="done").update(
+        received_at=t0 + timedelta(minutes=2),
+        status=Status.PROCESSED,
+        processed_at=t0 + timedelta(minutes=3),
+    )
+    monkeypatch.setattr(processing, "outstanding_messages", lambda queue: 5000)
+    now = timezone.now()
+    sent: list[int] = []
+
+    processing.deliveries_sweep(send=sent.append, now=now)
+    # A minute later the workers are past deliveries received at t0 + 8 min, before the
+    # re-send: the re-sent job is still waiting behind them.
+    Delivery.objects.filter(webhook_id="done").update(received_at=t0 + timedelta(minutes=8))
+    processing.deliveries_sweep(send=sent.append, now=now + timedelta(minutes=1))
+    assert len(sent) == 1
+    # Once they are past what came in more than a minute after the re-send, it was lost too.
+    Delivery.objects.filter(webhook_id="done").update(received_at=now + timedelta(minutes=2))
+    processing.deliveries_sweep(send=sent.append, now=now + timedelta(minutes=4))
+    assert sent == [Delivery.objects.get(webhook_id="lost").pk] * 2
+
+
+def test_a_replayed_delivery_counts_from_its_replay():
+    shop = factories.shop(SHOP)
+    delivery = Delivery.objects.create(
+        shop_domain=shop.domain,
+        topic="orders/paid",
+        webhook_id="replayed",
+        body=b"{}",
+        received_at=timezone.now() - timedelta(days=1),
+        status=Status.FAILED,
+    )
+
+    processing.delivery_replay(delivery=delivery, send=lambda pk: None)
+
+    delivery.refresh_from_db()
+    assert delivery.status == Status.RECEIVED
+    assert timezone.now() - delivery.resent_at < timedelta(seconds=5)
+
+
 @pytest.fixture
 def silent_server():
     """A TCP server that accepts connections and never answers: a hung Redis."""

@@ -174,8 +174,10 @@ def test_sweeper_resends_stale_received_and_due_failed_deliveries(client: Client
     later = timezone.now() + timedelta(minutes=5)
     assert deliveries_sweep(send=sent.append, now=later) == 2
     assert set(sent) == set(Delivery.objects.values_list("pk", flat=True))
-    # The failed one is not sent again on the next sweep while its job is under way.
-    assert deliveries_sweep(send=sent.append, now=later) == 1
+    # Neither is sent again on the next sweep while its new job is under way ...
+    assert deliveries_sweep(send=sent.append, now=later) == 0
+    # ... but a received one whose new job is lost as well goes again once that is plain.
+    assert deliveries_sweep(send=sent.append, now=later + timedelta(minutes=2)) == 1
 
 
 def test_uninstalled_shop_deliveries_are_skipped_but_kept(client: Client):

@@ -30,6 +30,9 @@ class Delivery(models.Model):
     attempts = models.IntegerField(default=0)
     last_error = models.TextField(blank=True, default="")
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When the sweeper last sent a received delivery's job again (null: only its first job,
+    # sent at intake). Its new job waits behind everything received before this moment.
+    resent_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     # Filled in by processing, so customers/redact can find the deliveries to scrub.
     customer_id = models.BigIntegerField(null=True, blank=True)

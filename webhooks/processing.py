@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from config.jobs import outstanding_messages
@@ -138,8 +139,9 @@ def deliveries_sweep(
     again when its job message must have been lost (a crash between commit and broker, a
     broker restart): it is older than WEBHOOK_SWEEP_AFTER_SECONDS and either the delivery
     queue is empty, or the workers, taking the queue first in first out, are already
-    processing deliveries received more than that long after it. One merely waiting behind
-    a backlog is left alone, so a backlog is never multiplied by re-sends.
+    processing deliveries received more than that long after it (after its last re-send,
+    for one sent again before). One merely waiting behind a backlog is left alone, so a
+    backlog is never multiplied by re-sends.
     """
     now = now or timezone.now()
     failed = list(
@@ -162,11 +164,18 @@ def deliveries_sweep(
         horizon = min(horizon, newest - after) if newest else None
     lost: list[int] = []
     if horizon is not None:
+        # A job sent again joins the back of the queue: it is lost only once the workers
+        # are past what was received after it was sent, not after the delivery came in.
         lost = list(
-            Delivery.objects.filter(status=Status.RECEIVED, received_at__lte=horizon)
+            Delivery.objects.filter(
+                Q(resent_at__isnull=True) | Q(resent_at__lte=horizon),
+                status=Status.RECEIVED,
+                received_at__lte=horizon,
+            )
             .order_by("received_at")
             .values_list("pk", flat=True)[: max(limit - len(failed), 0)]
         )
+        Delivery.objects.filter(pk__in=lost).update(resent_at=now)
     for pk in failed + lost:
         send(pk)
     return len(failed) + len(lost)
@@ -175,7 +184,7 @@ def deliveries_sweep(
 def delivery_replay(*, delivery: Delivery, send: Callable[[int], object]) -> None:
     """An operator asks for a delivery to be processed again (failed, skipped or dismissed)."""
     Delivery.objects.filter(pk=delivery.pk).exclude(status=Status.PROCESSED).update(
-        status=Status.RECEIVED, next_attempt_at=None
+        status=Status.RECEIVED, next_attempt_at=None, resent_at=timezone.now()
     )
     send(delivery.pk)
 
