@@ -44,7 +44,7 @@ def ceiling_lines(ceiling: list, args: argparse.Namespace) -> list[str]:
         f"PostgreSQL's ceiling here: `pgbench -i -s {args.pgbench_scale}` in the same "
         f"database, then {ceiling[0].seconds} s of each script with `-c {ceiling[0].clients} "
         "-j 2` (as many clients as a worker process has threads); each tpcb-like transaction "
-        "is 5 statements and a commit, a credited order about 15 and a commit.",
+        "is 5 statements and a commit, a credited order 24–29 and a commit.",
         "",
         "| pgbench script | transactions/s | mean latency | CPU in cores: PostgreSQL, pgbench, "
         "other |",
