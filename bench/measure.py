@@ -233,3 +233,33 @@ def _resident_kb(status: Path) -> tuple[int, int]:
         if key in values:
             values[key] = int(rest.split()[0])
     return values["VmRSS"], values["VmHWM"]
+
+
+class RssMeter:
+    """Peak resident memory (VmRSS, from /proc) of every process of the named process
+    groups, each sampled when `sample` is called (every second or so): the group's leader
+    (dramatiq's or gunicorn's main process) and each child it forks, apart."""
+
+    def __init__(self, groups: Mapping[str, int]) -> None:
+        self.groups = dict(groups)
+        # pid -> (group name, leader or not, peak bytes)
+        self.peaks: dict[int, tuple[str, bool, int]] = {}
+
+    def sample(self) -> None:
+        names = {pgid: name for name, pgid in self.groups.items()}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                group = int(stat.read_text().rsplit(")", 1)[1].split()[2])
+                if group not in names:
+                    continue
+                pid = int(stat.parent.name)
+                status = (stat.parent / "status").read_text()
+                rss = int(status.split("VmRSS:", 1)[1].split()[0]) * 1024
+                peak = max(rss, self.peaks.get(pid, ("", False, 0))[2])
+                self.peaks[pid] = (names[group], pid == group, peak)
+
+    def peak_by_process(self, group: str) -> list[tuple[int, bool, int]]:
+        """(pid, is the leader, peak bytes) of each process of `group`, leader first."""
+        found = [(pid, leader, peak) for pid, (name, leader, peak) in self.peaks.items()
+                 if name == group]  # fmt: skip
+        return sorted(found, key=lambda item: (not item[1], item[0]))
