@@ -102,7 +102,8 @@ def seed(conn, shop_id: int, *, say: Callable[[str], None] = print) -> dict:
         "SELECT timezone FROM loyalty_shop WHERE id = %s", [shop_id]
     ).fetchone()[0]
     started = time.monotonic()
-    # The unique (member, day) index is put back after the rows, as admin_seed does.
+    # The unique (member, day) index is put back after the rows, as admin_seed does. Rows
+    # are written in day order, as orders add them: a member's tallies lie on many pages.
     conn.execute("ALTER TABLE loyalty_tiertally DROP CONSTRAINT tier_tally_unique_day")
     conn.execute(
         """
@@ -112,6 +113,7 @@ def seed(conn, shop_id: int, *, say: Callable[[str], None] = print) -> dict:
         WHERE shop_id = %(shop)s
           AND reason IN ('order_earned', 'points_released', 'order_refunded', 'order_cancelled')
         GROUP BY 1, 2
+        ORDER BY 2
         """,
         {"tz": timezone_name, "shop": shop_id},
     )
