@@ -83,6 +83,8 @@ MEMBER_COLUMNS = (
     "id, shop_id, customer_id, email, first_name, last_name, balance, pending, "
     "last_sequence, created_at"
 )
+# Three columns, each given '' by the INSERT below.
+MEMBER_BLANK_COLUMNS = "referral_code, address_fingerprint, checkout_ip_fingerprint"
 # The steps `seed` times, in order.
 STEPS = ("plan members", "insert rows", "restore indexes and constraints", "vacuum analyze")
 
@@ -328,8 +330,12 @@ def seed(conn, sizes: list[ShopSize], *, say: Callable[[str], None] = print) -> 
         say(f"  members 1..{done:,} of {total:,} with their entries ({elapsed:.0f} s)")
     # A member's row is rewritten whenever their points change, so the table holds the
     # rows in about the order of each member's last activity, not in id order.
+    # The text columns the migrations give no database default are blank, as the app
+    # writes them; a member's last activity is their newest entry (none without one).
     conn.execute(
-        f"INSERT INTO loyalty_member ({MEMBER_COLUMNS}) SELECT {MEMBER_COLUMNS} "
+        f"INSERT INTO loyalty_member ({MEMBER_COLUMNS}, {MEMBER_BLANK_COLUMNS}, "
+        f"last_activity_at) SELECT {MEMBER_COLUMNS}, '', '', '', "
+        "CASE WHEN last_sequence IS NOT NULL THEN active_at END "
         "FROM bench_seed_member_row ORDER BY active_at"
     )
     conn.execute("DROP TABLE bench_seed_member_row")

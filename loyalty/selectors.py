@@ -68,7 +68,7 @@ def member_account(
     balance = member.balance if member else 0
     program, catalogue = Program(), []
     if shop.pk is not None:
-        program = Program.objects.filter(shop=shop).first() or program
+        program = _stored_program(shop) or program
         catalogue = Reward.objects.filter(shop=shop, enabled=True, deleted_at__isnull=True)
         catalogue = catalogue.select_related("minimum_tier")
     reached = member.tier.threshold if member and member.tier else None
@@ -100,6 +100,15 @@ def member_account(
         if member
         else None,
     }
+
+
+def _stored_program(shop: Shop) -> Program | None:
+    """The shop's stored program, None when it has none; no query when the shop was loaded
+    with it (`select_related("program")`, as the app proxy does)."""
+    try:
+        return shop.program
+    except Program.DoesNotExist:
+        return None
 
 
 def program_of(*, shop: Shop) -> Program:

@@ -303,9 +303,9 @@ def test_the_account_answer_costs_a_handful_of_queries(
     for _ in range(5):
         reward_redeem(shop=shop, customer_id=1001, reward=five_off)
 
-    # The shop, the member with its tier, the program, the catalogue, the next tier, the
-    # progress sum, the codes with their rewards, the activity.
-    with django_assert_max_num_queries(8):
+    # The shop with its program, the member with its tier, the catalogue, the next tier,
+    # the progress sum, the codes with their rewards, the activity.
+    with django_assert_max_num_queries(7):
         answer = account(client).json()
     assert len(answer["codes"]) == 5
 
@@ -336,10 +336,10 @@ def test_the_account_answer_with_every_part_on_still_costs_a_handful_of_queries(
 
     # The first answer also draws the member's referral code (a lock, a read, a write).
     first = account(client).json()
-    # The shop, the member with its tier, the program, the catalogue, the tiers, the
+    # The shop with its program, the member with its tier, the catalogue, the tiers, the
     # progress sum, the codes with their rewards, the activity: referrals, the birthday
     # and expiry read what those already loaded.
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(7):
         answer = account(client).json()
     assert answer == first
     assert None not in (answer["tier"], answer["referral_url"], answer["birthday"])
