@@ -34,6 +34,9 @@ class Drill:
     did: list[str] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     seconds: float = 0.0
+    # The machine's 1-minute load average when the drill started and ended: the drills
+    # time the app's recovery, and the machine is shared.
+    loads: tuple[float, float] = (0.0, 0.0)
 
     @property
     def passed(self) -> bool:
@@ -60,12 +63,13 @@ class Drill:
         ]
         return "\n".join(
             [
-                f"## {self.title} (`bench/drills.py --only {self.name}`): "
+                f"### {self.title} (`bench/drills.py --only {self.name}`): "
                 f"{harness.verdict(self.passed)}",
                 "",
                 f"What it proves: {self.proves}",
                 "",
-                f"- Run: {machine}; the drill took {self.seconds:.0f} s.",
+                f"- Run: {machine}; the drill took {self.seconds:.0f} s, load average "
+                f"{self.loads[0]:.1f} when it started and {self.loads[1]:.1f} when it ended.",
                 *(f"- {line}" for line in self.did),
                 "",
                 "| figure | measured | ceiling | verdict |",

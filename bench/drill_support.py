@@ -39,21 +39,20 @@ class Delivery:
     shop: str = SHOP
 
     def send(self, app_url: str, *, timeout: float = 10.0) -> tuple[int, float]:
-        """POST it to the app; (status, seconds). Status 0: no answer (connection failed)."""
-        from standin.signing import webhook_headers
+        """POST it with the stand-in's sender; (status, seconds). Status 0: no answer."""
+        from standin.sender import send_webhook
 
-        headers = webhook_headers(
-            topic=self.topic,
-            shop=self.shop,
-            body=self.body,
-            secret=harness.APP_SECRET,
-            webhook_id=self.webhook_id,
-            event_id=self.event_id,
-        )
         started = time.monotonic()
         try:
-            answer = requests.post(
-                f"{app_url}/webhooks", data=self.body, headers=headers, timeout=timeout
+            answer = send_webhook(
+                f"{app_url}/webhooks",
+                topic=self.topic,
+                shop=self.shop,
+                payload=self.body,
+                secret=harness.APP_SECRET,
+                webhook_id=self.webhook_id,
+                event_id=self.event_id,
+                timeout=timeout,
             )
         except requests.RequestException:
             return 0, time.monotonic() - started
@@ -220,7 +219,7 @@ def program_set() -> None:
 _watcher = None
 
 
-def _db():
+def db():
     """The drill's own connection, straight to PostgreSQL (never through a drill's proxy),
     kept open: the drills poll often, on a machine they share."""
     global _watcher
@@ -230,12 +229,12 @@ def _db():
 
 
 def status_counts() -> dict[str, int]:
-    return dict(_db().execute("SELECT status, count(*) FROM webhooks_delivery GROUP BY status"))
+    return dict(db().execute("SELECT status, count(*) FROM webhooks_delivery GROUP BY status"))
 
 
 def rows_with_ids(webhook_ids: Iterable[str]) -> int:
     return (
-        _db()
+        db()
         .execute(
             "SELECT count(*) FROM webhooks_delivery WHERE webhook_id = ANY(%s)",
             [list(webhook_ids)],
@@ -246,7 +245,7 @@ def rows_with_ids(webhook_ids: Iterable[str]) -> int:
 
 def balances(shop: str = SHOP) -> dict[int, int]:
     return dict(
-        _db().execute(
+        db().execute(
             "SELECT m.customer_id, m.balance FROM loyalty_member m "
             "JOIN loyalty_shop s ON s.id = m.shop_id WHERE s.domain = %s",
             [shop],
@@ -257,7 +256,7 @@ def balances(shop: str = SHOP) -> dict[int, int]:
 def earned_entries(shop: str = SHOP) -> dict[str, int]:
     """Ledger entries per idempotency key kind (earned, refund, cancelled …) of a shop."""
     rows = (
-        _db()
+        db()
         .execute(
             "SELECT e.idempotency_key FROM loyalty_ledgerentry e "
             "JOIN loyalty_shop s ON s.id = e.shop_id WHERE s.domain = %s",

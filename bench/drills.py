@@ -33,6 +33,7 @@ from drill_support import (
     Delivery,
     Stack,
     account_balance,
+    balances,
     balances_match,
     earned_entries,
     ledger_check,
@@ -43,6 +44,7 @@ from drill_support import (
     program_set,
     rows_with_ids,
     send_all,
+    status_counts,
     wait_until,
     watcher_close,
 )
@@ -118,8 +120,6 @@ def _all_visible(stack: Stack, expected: dict[int, int], *, since: float, within
     the figure is when the last read showed it, an upper bound of when it became visible."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from drill_support import balances
-
     wait_until(lambda: balances_equal(balances(), expected), within=within, poll=0.02)
     waiting = dict(expected)
 
@@ -171,8 +171,6 @@ def _duplicates(drill: Drill, stack: Stack) -> None:
 
 
 def _open_deliveries() -> int:
-    from drill_support import status_counts
-
     return status_counts().get("received", 0)
 
 
@@ -283,6 +281,7 @@ DRILLS: dict[str, tuple[str, str, DrillRun]] = {
         end_to_end,
     ),
     "worker_killed": drill_faults.WORKER_KILLED,
+    "worker_killed_quiet": drill_faults.WORKER_KILLED_QUIET,
     "redis_down": drill_faults.REDIS_DOWN,
     "postgres_down": drill_faults.POSTGRES_DOWN,
     "storm": drill_storm.STORM,
@@ -322,12 +321,13 @@ def main() -> None:
                 print(f"\n{name}", flush=True)
                 title, proves, run = DRILLS[name]
                 drill = Drill(name, title, proves)
-                started = time.monotonic()
+                started, load = time.monotonic(), os.getloadavg()[0]
                 try:
                     run(drill, processes, args)
                 except Exception as error:  # noqa: BLE001 - a drill that breaks is a FAIL
                     drill.failed(error)
                 drill.seconds = time.monotonic() - started
+                drill.loads = (load, os.getloadavg()[0])
                 print(f"{name}: {harness.verdict(drill.passed)} in {drill.seconds:.0f} s")
                 results.append(drill)
         finally:
