@@ -244,11 +244,13 @@ def postgres_down(drill: Drill, processes: harness.Processes, args: argparse.Nam
             time.sleep(OUTAGE_SECONDS)
             proxy.restore()
             back_at = time.monotonic()
-            rounds, retried = _resend_until_acknowledged(stack.url, during)
+            rounds, answered = _resend_until_acknowledged(stack.url, during)
             total = len(before) + len(in_flight) + len(during)
             caught = wait_until(lambda: _all_processed(total), within=120, poll=0.2)
             caught_up = time.monotonic() - back_at
         worker_alive = stack.worker.poll() is None and stack.worker_starts == 1
+        retried = sum("Retrying message" in line for line in stack.worker_log_lines())
+        resending, resent = stack.sweeper_resends()
     finally:
         stack.stop()
         proxy.close()
@@ -263,8 +265,10 @@ def postgres_down(drill: Drill, processes: harness.Processes, args: argparse.Nam
     )
     drill.step(
         f"PostgreSQL back; the {len(during)} refused deliveries resent byte for byte, as "
-        f"Shopify's retries are: {rounds} round(s), answers {retried}; the same worker "
-        f"process {'kept running' if worker_alive else 'was restarted'}"
+        f"Shopify's retries are: {rounds} round(s), answers {answered}; {retried} jobs "
+        f"that met the cut database retried by dramatiq, {resent} deliveries re-sent by "
+        f"the sweeper in {resending} sweeps; the same worker process "
+        f"{'kept running' if worker_alive else 'was restarted'}"
     )
     drill.check(
         "deliveries while PostgreSQL is unreachable",

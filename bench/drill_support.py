@@ -150,15 +150,22 @@ class Stack:
         self.worker = self.processes.start(name, argv, self.env())
         harness.wait_for_log(self.processes, name, harness.WORKER_READY)
 
+    def worker_log_lines(self) -> list[str]:
+        """Every line the workers of this stack logged (each start has its own log)."""
+        return [
+            line
+            for n in range(1, self.worker_starts + 1)
+            for line in self.processes.log_text(f"drill-worker-{n}").splitlines()
+        ]
+
     def sweeper_resends(self) -> tuple[int, int]:
         """(sweeps that re-sent something, deliveries re-sent in all), from the workers' logs."""
-        sweeps = resent = 0
-        for n in range(1, self.worker_starts + 1):
-            for line in self.processes.log_text(f"drill-worker-{n}").splitlines():
-                if "sweeper re-sent" in line:
-                    sweeps += 1
-                    resent += int(line.split("re-sent", 1)[1].split()[0])
-        return sweeps, resent
+        counts = [
+            int(line.split("re-sent", 1)[1].split()[0])
+            for line in self.worker_log_lines()
+            if "sweeper re-sent" in line
+        ]
+        return len(counts), sum(counts)
 
     def stop(self) -> None:
         for process in (self.worker, self.web):
