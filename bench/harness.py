@@ -72,27 +72,33 @@ def section_markers(name: str) -> tuple[str, str]:
     return f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
 
 
-def publish(name: str, text: str, *, write: bool) -> None:
-    """Print a benchmark's report and, unless told not to, put it in PERFORMANCE.md."""
+def publish(
+    name: str, text: str, *, write: bool, document: Path = PERFORMANCE_MD, intro: str = INTRO
+) -> None:
+    """Print a benchmark's report and, unless told not to, put it in its document
+    (PERFORMANCE.md; the fault drills pass RELIABILITY.md)."""
     print()
     print(text)
     if write:
-        write_section(name, text)
-        print(f"\nwritten to {PERFORMANCE_MD.relative_to(ROOT)}")
+        write_section(name, text, document=document, intro=intro)
+        print(f"\nwritten to {document.relative_to(ROOT)}")
 
 
-def write_section(name: str, text: str) -> None:
-    """Replace this benchmark's section of docs/PERFORMANCE.md (append it if absent)."""
+def write_section(
+    name: str, text: str, *, document: Path = PERFORMANCE_MD, intro: str = INTRO
+) -> None:
+    """Replace this benchmark's section of its document (append it if absent; start the
+    document with `intro` if there is none)."""
     start, end = section_markers(name)
     block = f"{start}\n{text.rstrip()}\n{end}"
-    current = PERFORMANCE_MD.read_text() if PERFORMANCE_MD.exists() else INTRO
+    current = document.read_text() if document.exists() else intro
     pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
     if pattern.search(current):
         updated = pattern.sub(lambda _: block, current)
     else:
         updated = current.rstrip() + "\n\n" + block + "\n"
-    PERFORMANCE_MD.parent.mkdir(parents=True, exist_ok=True)
-    PERFORMANCE_MD.write_text(updated)
+    document.parent.mkdir(parents=True, exist_ok=True)
+    document.write_text(updated)
 
 
 def verdict(passed: bool) -> str:
