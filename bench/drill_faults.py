@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import crediting
+import crediting_orders as crediting
 import harness
 from drill_proxy import TcpProxy
 from drill_report import Drill
