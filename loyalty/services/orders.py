@@ -32,6 +32,7 @@ from loyalty.models import (
     OrderProduct,
     Program,
     Reason,
+    Referral,
     Refund,
     Shop,
 )
@@ -80,6 +81,7 @@ def order_settle(
     now = now or timezone.now()
     with transaction.atomic(savepoint=False):
         order = _locked_order(shop=shop, order_id=facts.order_id)
+        settled_before = order.seen
         # Before the member's lock: a redemption's row is always locked before its member's.
         if redemptions_use(shop=shop, order_id=facts.order_id, codes=discount_codes):
             order_reward_record(shop=shop, order=order)
@@ -105,11 +107,12 @@ def order_settle(
             first = buyer_first_order_lock(
                 shop=shop, buyer=order.buyer, order_id=order.order_id, placed_at=placed_at
             )
-        referral_members_lock(
+        linked = referral_members_lock(
             order=order,
             customer_id=facts.customer.customer_id if facts.customer else None,
             discount_codes=discount_codes,
             facts=referral,
+            settled_before=settled_before,
         )
         if order.member_id is None and facts.customer is not None:
             order.member = member_from_customer(shop=shop, customer=facts.customer)
@@ -124,6 +127,7 @@ def order_settle(
             order=order,
             program=program_for(shop=shop),
             now=now,
+            linked=linked,
             discount_codes=discount_codes,
             referral=referral,
             actor=actor,
@@ -141,9 +145,9 @@ def refund_record(*, shop: Shop, facts: RefundFacts, now: datetime | None = None
     now = now or timezone.now()
     with transaction.atomic(savepoint=False):
         order = _locked_order(shop=shop, order_id=facts.order_id)
-        referral_members_lock(order=order)
+        linked = referral_members_lock(order=order, settled_before=order.seen)
         _refund_store(order=order, facts=facts)
-        _settle(order=order, program=program_for(shop=shop), now=now)
+        _settle(order=order, program=program_for(shop=shop), now=now, linked=linked)
         return order
 
 
@@ -222,6 +226,7 @@ def _settle(
     order: Order,
     program: Program,
     now: datetime,
+    linked: Referral | None,
     discount_codes: Sequence[str] = (),
     referral: OrderReferralFacts | None = None,
     actor: str = "",
@@ -240,7 +245,12 @@ def _settle(
         tier_tally_add(member=order.member, day=_tally_day(order), amount=-_amount_kept(order))
     order.save()
     referral_order_settle(
-        order=order, program=program, discount_codes=discount_codes, facts=referral, now=now
+        order=order,
+        program=program,
+        linked=linked,
+        discount_codes=discount_codes,
+        facts=referral,
+        now=now,
     )
 
 
