@@ -114,8 +114,10 @@ def order_settle(
             facts=referral,
             settled_before=settled_before,
         )
-        if order.member_id is None and facts.customer is not None:
-            order.member = member_from_customer(shop=shop, customer=facts.customer)
+        # Read locked once here (a new member's insert locks it too), not again in _earn.
+        member_locked = order.member_id is None and facts.customer is not None
+        if member_locked:
+            order.member = member_from_customer(shop=shop, customer=facts.customer, lock=True)
         for refund in facts.refunds:
             _refund_store(order=order, facts=refund)
         if counting:
@@ -128,6 +130,7 @@ def order_settle(
             program=program_for(shop=shop),
             now=now,
             linked=linked,
+            member_locked=member_locked,
             discount_codes=discount_codes,
             referral=referral,
             actor=actor,
@@ -227,12 +230,13 @@ def _settle(
     program: Program,
     now: datetime,
     linked: Referral | None,
+    member_locked: bool = False,
     discount_codes: Sequence[str] = (),
     referral: OrderReferralFacts | None = None,
     actor: str = "",
 ) -> None:
     if order.seen and order.points_earned is None:
-        _earn(order=order, program=program, now=now, actor=actor)
+        _earn(order=order, program=program, now=now, member_locked=member_locked, actor=actor)
     _apply_refunds(order=order, actor=actor)
     if order.cancelled and order.points_held > 0:
         _take_back(
@@ -254,7 +258,9 @@ def _settle(
     )
 
 
-def _earn(*, order: Order, program: Program, now: datetime, actor: str = "") -> None:
+def _earn(
+    *, order: Order, program: Program, now: datetime, member_locked: bool = False, actor: str = ""
+) -> None:
     reason = _why_not_earning(order=order, program=program)
     if reason:
         order.not_earning_reason = reason
@@ -262,11 +268,17 @@ def _earn(*, order: Order, program: Program, now: datetime, actor: str = "") -> 
     order.not_earning_reason = ""
     member = _member_with_shop(order)
     # Locked before reading the tier, so an order settling at the same time cannot move the
-    # member up between this read and this order's points.
-    tier = (
-        Member.objects.select_for_update(of=("self",)).select_related("tier").get(pk=member.pk).tier
-    )
-    member.tier = tier
+    # member up between this read and this order's points (`member_locked`: read so).
+    if member_locked:
+        tier = member.tier
+    else:
+        tier = (
+            Member.objects.select_for_update(of=("self",))
+            .select_related("tier")
+            .get(pk=member.pk)
+            .tier
+        )
+        member.tier = tier
     points = points_for(
         order.earning_base,
         points_per_unit=program.points_per_unit,
