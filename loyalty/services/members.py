@@ -15,13 +15,18 @@ from .programs import program_for
 from .rows import insert_if_absent
 
 
-def member_from_customer(*, shop: Shop, customer: Customer) -> Member:
+def member_from_customer(*, shop: Shop, customer: Customer, lock: bool = False) -> Member:
     """The member for a Shopify customer, made on first sight; keeps email and name current.
 
     An older customer record never overwrites a newer one (webhooks arrive out of order),
-    and a redacted member's personal data is never stored again.
+    and a redacted member's personal data is never stored again. `lock` answers the
+    member's row locked for the caller's transaction, with its tier loaded (order
+    settlement, which would otherwise read it a second time to lock it).
     """
-    member = Member.objects.filter(shop=shop, customer_id=customer.customer_id).first()
+    members = Member.objects.filter(shop=shop, customer_id=customer.customer_id)
+    if lock:
+        members = members.select_for_update(of=("self",)).select_related("tier")
+    member = members.first()
     if member is None:
         made = Member(
             shop=shop,
@@ -39,7 +44,7 @@ def member_from_customer(*, shop: Shop, customer: Customer) -> Member:
                 figures_member_add(member=member)
                 return member
         # A concurrent delivery made it first: carry on with theirs.
-        member = Member.objects.get(shop=shop, customer_id=customer.customer_id)
+        member = members.get()
     # Ledger entries written for this member find the shop's timezone here.
     member.shop = shop
     if member.redacted_at is not None:

@@ -32,6 +32,7 @@ from loyalty.models import (
     OrderProduct,
     Program,
     Reason,
+    Referral,
     Refund,
     Shop,
 )
@@ -80,6 +81,7 @@ def order_settle(
     now = now or timezone.now()
     with transaction.atomic(savepoint=False):
         order = _locked_order(shop=shop, order_id=facts.order_id)
+        settled_before = order.seen
         # Before the member's lock: a redemption's row is always locked before its member's.
         if redemptions_use(shop=shop, order_id=facts.order_id, codes=discount_codes):
             order_reward_record(shop=shop, order=order)
@@ -105,14 +107,17 @@ def order_settle(
             first = buyer_first_order_lock(
                 shop=shop, buyer=order.buyer, order_id=order.order_id, placed_at=placed_at
             )
-        referral_members_lock(
+        linked = referral_members_lock(
             order=order,
             customer_id=facts.customer.customer_id if facts.customer else None,
             discount_codes=discount_codes,
             facts=referral,
+            settled_before=settled_before,
         )
-        if order.member_id is None and facts.customer is not None:
-            order.member = member_from_customer(shop=shop, customer=facts.customer)
+        # Read locked once here (a new member's insert locks it too), not again in _earn.
+        member_locked = order.member_id is None and facts.customer is not None
+        if member_locked:
+            order.member = member_from_customer(shop=shop, customer=facts.customer, lock=True)
         for refund in facts.refunds:
             _refund_store(order=order, facts=refund)
         if counting:
@@ -124,6 +129,8 @@ def order_settle(
             order=order,
             program=program_for(shop=shop),
             now=now,
+            linked=linked,
+            member_locked=member_locked,
             discount_codes=discount_codes,
             referral=referral,
             actor=actor,
@@ -141,9 +148,9 @@ def refund_record(*, shop: Shop, facts: RefundFacts, now: datetime | None = None
     now = now or timezone.now()
     with transaction.atomic(savepoint=False):
         order = _locked_order(shop=shop, order_id=facts.order_id)
-        referral_members_lock(order=order)
+        linked = referral_members_lock(order=order, settled_before=order.seen)
         _refund_store(order=order, facts=facts)
-        _settle(order=order, program=program_for(shop=shop), now=now)
+        _settle(order=order, program=program_for(shop=shop), now=now, linked=linked)
         return order
 
 
@@ -222,12 +229,14 @@ def _settle(
     order: Order,
     program: Program,
     now: datetime,
+    linked: Referral | None,
+    member_locked: bool = False,
     discount_codes: Sequence[str] = (),
     referral: OrderReferralFacts | None = None,
     actor: str = "",
 ) -> None:
     if order.seen and order.points_earned is None:
-        _earn(order=order, program=program, now=now, actor=actor)
+        _earn(order=order, program=program, now=now, member_locked=member_locked, actor=actor)
     _apply_refunds(order=order, actor=actor)
     if order.cancelled and order.points_held > 0:
         _take_back(
@@ -240,11 +249,18 @@ def _settle(
         tier_tally_add(member=order.member, day=_tally_day(order), amount=-_amount_kept(order))
     order.save()
     referral_order_settle(
-        order=order, program=program, discount_codes=discount_codes, facts=referral, now=now
+        order=order,
+        program=program,
+        linked=linked,
+        discount_codes=discount_codes,
+        facts=referral,
+        now=now,
     )
 
 
-def _earn(*, order: Order, program: Program, now: datetime, actor: str = "") -> None:
+def _earn(
+    *, order: Order, program: Program, now: datetime, member_locked: bool = False, actor: str = ""
+) -> None:
     reason = _why_not_earning(order=order, program=program)
     if reason:
         order.not_earning_reason = reason
@@ -252,11 +268,17 @@ def _earn(*, order: Order, program: Program, now: datetime, actor: str = "") -> 
     order.not_earning_reason = ""
     member = _member_with_shop(order)
     # Locked before reading the tier, so an order settling at the same time cannot move the
-    # member up between this read and this order's points.
-    tier = (
-        Member.objects.select_for_update(of=("self",)).select_related("tier").get(pk=member.pk).tier
-    )
-    member.tier = tier
+    # member up between this read and this order's points (`member_locked`: read so).
+    if member_locked:
+        tier = member.tier
+    else:
+        tier = (
+            Member.objects.select_for_update(of=("self",))
+            .select_related("tier")
+            .get(pk=member.pk)
+            .tier
+        )
+        member.tier = tier
     points = points_for(
         order.earning_base,
         points_per_unit=program.points_per_unit,

@@ -191,17 +191,28 @@ def referral_members_lock(
     customer_id: int | None = None,
     discount_codes: Sequence[str] = (),
     facts: OrderReferralFacts | None = None,
-) -> None:
+    settled_before: bool = True,
+) -> Referral | None:
     """Order settlement calls this with the order's row locked, before any member's lock:
     when the order has (or may get) a referral, it locks the referral, then the advocate
-    and the friend (the order's customer) in id order."""
-    referral = (
-        Referral.objects.select_for_update()
-        .filter(shop_id=order.shop_id, order_id=order.order_id)
-        .first()
-    ) or _referral_named(shop_id=order.shop_id, discount_codes=discount_codes, facts=facts)
+    and the friend (the order's customer) in id order.
+
+    Answers the referral already linked to the order (locked), for referral_order_settle.
+    `settled_before` False says the order's row was never settled as seen: a referral is
+    only linked to an order by its own settlement, so none can be and it is not read.
+    """
+    linked = None
+    if settled_before:
+        linked = (
+            Referral.objects.select_for_update()
+            .filter(shop_id=order.shop_id, order_id=order.order_id)
+            .first()
+        )
+    referral = linked or _referral_named(
+        shop_id=order.shop_id, discount_codes=discount_codes, facts=facts
+    )
     if referral is None:
-        return
+        return None
     members = {referral.advocate_id}
     if order.member_id is not None:
         members.add(order.member_id)
@@ -212,17 +223,22 @@ def referral_members_lock(
             )
         )
     list(Member.objects.select_for_update().filter(pk__in=members).order_by("pk"))
+    return linked
 
 
 def referral_order_settle(
     *,
     order: Order,
     program: Program,
+    linked: Referral | None,
     discount_codes: Sequence[str] = (),
     facts: OrderReferralFacts | None = None,
     now: datetime,
 ) -> None:
     """Order settlement's hook (the order's row is locked, its own points settled).
+
+    `linked` is what referral_members_lock answered in the same transaction: the order's
+    row lock keeps any other settlement from linking a referral to it in between.
 
     Keeps the buyer's fingerprints current, links the friend's first paid order to its
     referral once (by friend code, else by the referral code in the note attributes),
@@ -231,11 +247,7 @@ def referral_order_settle(
     """
     if facts is not None and order.member_id is not None:
         _fingerprints_keep(member=order.member, facts=facts)
-    referral = (
-        Referral.objects.select_for_update()
-        .filter(shop_id=order.shop_id, order_id=order.order_id)
-        .first()
-    )
+    referral = linked
     if referral is not None:
         if referral.state == ReferralState.ORDERED and _undone(order=order):
             _reverse(referral=referral, order=order, now=now)
