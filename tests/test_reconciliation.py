@@ -17,11 +17,12 @@ from loyalty.models import LedgerEntry, Member, Order, OrderProduct, Reason, Rec
 from loyalty.services import reconciliation
 from loyalty.services.programs import program_for
 from loyalty.services.reconciliation import ORDER_QUERY, orders_reconcile, orders_reconcile_all
-from loyalty.shopify import admin_api, throttle
+from loyalty.shopify import admin_api
 from standin.orders import order_record
 from standin.signing import webhook_headers
 from standin.throttle import fault_from
 from tests.factories import order_payload, refund_payload
+from tests.test_admin_api_client import waits  # noqa: F401 - autouse: waits not slept
 from tests.test_oauth_and_tokens import graphql_calls, install, shopify  # noqa: F401
 from webhooks.models import Delivery, Status
 from webhooks.processing import delivery_process
@@ -30,22 +31,6 @@ pytestmark = pytest.mark.django_db
 
 ALICE = "alice.myshopify.com"
 BOB = "bob.myshopify.com"
-
-
-@pytest.fixture(autouse=True)
-def waits(monkeypatch, shopify):  # noqa: F811
-    """Rate-limit waits are recorded, not slept; each moves the stand-in's clock as far."""
-    throttle.forget()
-    asked: list[float] = []
-
-    def wait(seconds: float) -> None:
-        asked.append(seconds)
-        with shopify.state.lock:
-            shopify.state.clock_offset += seconds
-
-    monkeypatch.setattr(admin_api, "_sleep", wait)
-    yield asked
-    throttle.forget()
 
 
 def installed(shopify, domain=ALICE):  # noqa: F811
@@ -253,7 +238,7 @@ def test_many_orders_are_read_page_by_page_and_only_the_lost_ones_applied(
 def test_throttled_and_429_answers_are_waited_out_and_the_run_completes(
     client,
     shopify,  # noqa: F811
-    waits,
+    waits,  # noqa: F811
 ):
     shop = installed(shopify)
     happen(client, shopify, "orders/create", order(), lose=True)

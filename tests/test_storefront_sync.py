@@ -19,30 +19,15 @@ from loyalty.services.ledger import points_record
 from loyalty.services.programs import TierSetting, program_update
 from loyalty.services.rewards import reward_create
 from loyalty.services.widget import widget_settings_update
-from loyalty.shopify import admin_api, throttle
+from loyalty.shopify import admin_api
 from loyalty.shopify.admin_api import AdminApiError
 from standin.throttle import fault_from
+from tests.test_admin_api_client import waits  # noqa: F401 - autouse: waits not slept
 from tests.test_oauth_and_tokens import install, shopify  # noqa: F401
 
 ALICE = "alice.myshopify.com"
 BOB = "bob.myshopify.com"
 LOYALTY = "app--1--loyalty"  # where the stand-in keeps "$app:loyalty" (app id 1)
-
-
-@pytest.fixture(autouse=True)
-def waits(monkeypatch, shopify):  # noqa: F811
-    """Waits are recorded, not slept; each moves the stand-in's clock by as much."""
-    throttle.forget()
-    asked: list[float] = []
-
-    def wait(seconds: float) -> None:
-        asked.append(seconds)
-        with shopify.state.lock:
-            shopify.state.clock_offset += seconds
-
-    monkeypatch.setattr(admin_api, "_sleep", wait)
-    yield asked
-    throttle.forget()
 
 
 @pytest.fixture(autouse=True)
